@@ -1,0 +1,110 @@
+"""Shared fixtures: a clean environment, a per-test canary key, loopback servers, and a check
+that no log record ever carries the key."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+from harness import LoopbackServer  # noqa: E402
+
+import xai_lite  # noqa: E402
+
+try:
+    from hypothesis import settings
+
+    settings.register_profile("default", deadline=None, max_examples=200)
+    settings.load_profile("default")
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+
+ENV_PREFIXES = ("XAI_",)
+ENV_NAMES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE")
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Every test starts without XAI_* or proxy variables, in an empty working directory."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIXES) or name in ENV_NAMES:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def canary() -> str:
+    """A unique API key per test, looked for wherever it must not appear."""
+    return "xai-canary-" + secrets.token_hex(12)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: List[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def log_records(canary: str) -> Iterator[List[logging.LogRecord]]:
+    """Every xai_lite log record of the test, at DEBUG; none may contain the canary key (S1)."""
+    logger = logging.getLogger("xai_lite")
+    handler = _Records()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    formatter = logging.Formatter("%(message)s")
+    for record in handler.records:
+        text = formatter.format(record) + repr(record.args) + repr(record.__dict__)
+        assert canary not in text, "the API key leaked into a log record: %r" % record.getMessage()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., LoopbackServer]]:
+    """Start loopback servers for a test: ``serve(handler, host=..., tls=...)``."""
+    servers: List[LoopbackServer] = []
+
+    def start(handler: Any, **kwargs: Any) -> LoopbackServer:
+        server = LoopbackServer(handler, **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def client_for(canary: str) -> Iterator[Callable[..., xai_lite.Client]]:
+    """``client_for(server, **options)``: a Client for a loopback server, with the canary key."""
+    clients: List[xai_lite.Client] = []
+
+    def make(server: LoopbackServer, **kwargs: Any) -> xai_lite.Client:
+        kwargs.setdefault("api_key", canary)
+        kwargs.setdefault("base_url", server.url + "/v1")
+        client = xai_lite.Client(**kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def open_fds() -> int:
+    """How many file descriptors this process has open (Linux)."""
+    return len(os.listdir("/proc/self/fd"))

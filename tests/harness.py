@@ -1,0 +1,420 @@
+"""A loopback HTTP/1.1 server for the tests: real sockets, scripted per request, with faults.
+
+A test gives a handler ``handler(request, reply)``; the server calls it for every request it reads
+(several per connection with keep-alive) and records every request. ``reply`` writes anything:
+well-formed responses, event streams, or faults (a cut body, a reset, a trickle, silence).
+
+Only the standard library is used, and every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import struct
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+           403: "Forbidden", 404: "Not Found", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
+           422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
+           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout", 529: "Overloaded"}
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+
+
+class Recorded:
+    """A request as the server received it."""
+
+    def __init__(self, method: str, target: str, headers: Dict[str, str], body: bytes, connection: int) -> None:
+        self.method = method
+        self.target = target
+        self.path = target.split("?", 1)[0]
+        self.query = target.split("?", 1)[1] if "?" in target else ""
+        self.headers = headers
+        self.body = body
+        self.connection = connection  # index of the connection it arrived on
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def __repr__(self) -> str:
+        return "<Recorded %s %s>" % (self.method, self.target)
+
+
+class Reply:
+    """Writes the response to one request."""
+
+    def __init__(self, sock: socket.socket, server: LoopbackServer) -> None:
+        self.sock = sock
+        self.server = server
+        self.closed = False
+
+    # -- plain responses ----------------------------------------------------------------------
+
+    def head(self, status: int, headers: Union[Dict[str, str], List[Tuple[str, str]], None] = None,
+             reason: Optional[str] = None) -> bytes:
+        items = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        lines = ["HTTP/1.1 %d %s" % (status, reason if reason is not None else REASONS.get(status, "Status"))]
+        lines += ["%s: %s" % (k, v) for k, v in items]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def send(self, data: bytes) -> None:
+        if data:
+            self.sock.sendall(data)
+
+    def respond(self, status: int, body: bytes = b"", headers: Optional[Dict[str, str]] = None,
+                content_type: Optional[str] = "application/json", reason: Optional[str] = None) -> None:
+        """A complete response with Content-Length, sent in one write (no delayed-ACK stalls)."""
+        h = dict(headers or {})
+        if content_type and not any(k.lower() == "content-type" for k in h):
+            h["Content-Type"] = content_type
+        h.setdefault("Content-Length", str(len(body)))
+        self.send(self.head(status, h, reason) + body)
+
+    def json(self, obj: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> None:
+        self.respond(status, json.dumps(obj).encode("utf-8"), headers)
+
+    # -- chunked and streamed ------------------------------------------------------------------
+
+    def start_chunked(self, status: int = 200, content_type: str = "text/event-stream",
+                      headers: Optional[Dict[str, str]] = None) -> None:
+        h = {"Content-Type": content_type, "Transfer-Encoding": "chunked"}
+        h.update(headers or {})
+        self.send(self.head(status, h))
+
+    def chunk(self, data: bytes) -> None:
+        if data:
+            self.send(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def end_chunks(self) -> None:
+        self.send(b"0\r\n\r\n")
+
+    def sse(self, events: Iterable[Union[bytes, str, Dict[str, Any]]], *, done: bool = True, status: int = 200,
+            headers: Optional[Dict[str, str]] = None, delay: float = 0.0) -> None:
+        """A chunked event stream, one HTTP chunk per event; dicts become ``data: <json>``."""
+        self.start_chunked(status, headers=headers)
+        for event in events:
+            self.chunk(as_event(event))
+            if delay:
+                time.sleep(delay)
+        if done:
+            self.chunk(b"data: [DONE]\n\n")
+        self.end_chunks()
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close cleanly (FIN)."""
+        self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+    def reset(self) -> None:
+        """Abort the connection (RST)."""
+        self.closed = True
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def trickle(self, data: bytes, interval: float, stop: Optional[threading.Event] = None) -> None:
+        """Send ``data`` one byte at a time, ``interval`` seconds apart, until the client leaves."""
+        for i in range(len(data)):
+            if (stop or self.server.stopping).is_set():
+                return
+            try:
+                self.sock.sendall(data[i:i + 1])
+            except OSError:
+                return
+            time.sleep(interval)
+
+    def hang(self, seconds: float = 10.0) -> None:
+        """Say nothing until the client gives up (or ``seconds`` pass, or the server stops)."""
+        self.server.stopping.wait(seconds)
+
+
+def as_event(event: Union[bytes, str, Dict[str, Any]]) -> bytes:
+    if isinstance(event, dict):
+        return b"data: " + json.dumps(event).encode("utf-8") + b"\n\n"
+    if isinstance(event, str):
+        return event.encode("utf-8")
+    return event
+
+
+Handler = Callable[[Recorded, Reply], None]
+
+
+class LoopbackServer:
+    """A threaded server on ``host``:random port. ``requests`` lists what arrived; ``accepted``
+    counts connections; ``by_client_request_id`` counts requests per x-client-request-id."""
+
+    def __init__(self, handler: Handler, host: str = "127.0.0.1", *, tls: Optional[ssl.SSLContext] = None,
+                 backlog: int = 128, on_connect: Optional[Callable[[socket.socket], bool]] = None) -> None:
+        self.handler = handler
+        self.host = host
+        self.tls = tls
+        self.on_connect = on_connect
+        self.requests: List[Recorded] = []
+        self.accepted = 0
+        self.errors: List[BaseException] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: List[threading.Thread] = []
+        self._conns: List[socket.socket] = []
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((host, 0))
+        self.listener.listen(backlog)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        scheme = "https" if tls else "http"
+        self.url = "%s://%s:%d" % (scheme, "localhost" if tls else host, self.port)
+        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+        self._acceptor.start()
+
+    @property
+    def by_client_request_id(self) -> Dict[str, int]:
+        counts: Dict[str, int] = {}
+        for r in self.requests:
+            rid = r.headers.get("x-client-request-id", "")
+            counts[rid] = counts.get(rid, 0) + 1
+        return counts
+
+    def _accept_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                sock, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.accepted += 1
+                index = self.accepted
+                self._conns.append(sock)
+            t = threading.Thread(target=self._serve, args=(sock, index), daemon=True)
+            self._threads.append(t)
+            t.start()
+
+    def _serve(self, sock: socket.socket, index: int) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            if self.on_connect is not None and not self.on_connect(sock):
+                return
+            if self.tls is not None:
+                sock.settimeout(5)
+                sock = self.tls.wrap_socket(sock, server_side=True)
+                with self._lock:
+                    self._conns.append(sock)
+            sock.settimeout(15)
+            buffer = bytearray()
+            for _ in range(10_000):
+                request = _read_request(sock, buffer, index)
+                if request is None:
+                    return
+                with self._lock:
+                    self.requests.append(request)
+                reply = Reply(sock, self)
+                self.handler(request, reply)
+                if reply.closed:
+                    return
+        except (OSError, ValueError, ssl.SSLError):
+            return  # the client went away or broke the protocol: that is what many tests do
+        except BaseException as exc:  # a bug in a test handler: keep it for the test to see
+            self.errors.append(exc)
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        self.stopping.set()
+        try:
+            self.listener.close()
+        except OSError:
+            pass
+        self._acceptor.join(2)
+        with self._lock:
+            conns = list(self._conns)
+        for sock in conns:
+            _shut(sock)
+        for t in self._threads:
+            t.join(2)
+        if self.errors:
+            raise self.errors[0]
+
+    def __enter__(self) -> LoopbackServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _shut(sock: socket.socket) -> None:
+    """Close a socket another thread may be blocked on (shutdown wakes it up)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+def _read_request(sock: socket.socket, buffer: bytearray, index: int) -> Optional[Recorded]:
+    while b"\r\n\r\n" not in buffer:
+        data = sock.recv(65536)
+        if not data:
+            return None
+        buffer += data
+        if len(buffer) > 1024 * 1024:
+            raise ValueError("request head too large")
+    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _version = lines[0].split(" ", 2)
+    headers: Dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    if length > MAX_REQUEST_BYTES:
+        raise ValueError("request body too large")
+    body = bytearray(rest)
+    while len(body) < length:
+        data = sock.recv(min(1 << 20, length - len(body)))
+        if not data:
+            return None
+        body += data
+    buffer[:] = body[length:]
+    return Recorded(method, target, headers, bytes(body[:length]), index)
+
+
+# -- helpers for common scripts -------------------------------------------------------------------
+
+
+def chunk_event(content: Optional[str] = None, *, finish: Optional[str] = None, usage: Optional[Dict[str, Any]] = None,
+                choices: bool = True, **delta: Any) -> Dict[str, Any]:
+    """A chat.completion.chunk payload."""
+    if content is not None:
+        delta["content"] = content
+    body: Dict[str, Any] = {"id": "chunk-1", "object": "chat.completion.chunk", "created": 1, "model": "grok-4",
+                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+def completion_body(content: str = "Hello", **extra: Any) -> Dict[str, Any]:
+    body = {"id": "cmpl-1", "object": "chat.completion", "created": 1, "model": "grok-4",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+    body.update(extra)
+    return body
+
+
+def ok_completion(request: Recorded, reply: Reply) -> None:
+    reply.json(completion_body(), headers={"x-request-id": "req-123"})
+
+
+class ConnectProxy:
+    """A loopback HTTP CONNECT proxy that records every CONNECT request it gets and pipes bytes."""
+
+    def __init__(self, *, require_auth: Optional[str] = None, upstream_host: Optional[str] = None) -> None:
+        self.require_auth = require_auth
+        self.upstream_host = upstream_host  # connect here whatever host CONNECT names
+        self.connects: List[Dict[str, str]] = []
+        self.first_lines: List[str] = []
+        self._stop = threading.Event()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(32)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self._threads: List[threading.Thread] = []
+        self._sockets: List[socket.socket] = []
+        t = threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self._sockets.append(client)
+            t = threading.Thread(target=self._handle, args=(client,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _handle(self, client: socket.socket) -> None:
+        client.settimeout(10)
+        upstream: Optional[socket.socket] = None
+        try:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                piece = client.recv(4096)
+                if not piece:
+                    return
+                data += piece
+            head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+            self.first_lines.append(head[0])
+            headers = {}
+            for line in head[1:]:
+                k, _, v = line.partition(":")
+                headers[k.strip().lower()] = v.strip()
+            self.connects.append(headers)
+            method, target, _ = head[0].split(" ", 2)
+            if method != "CONNECT":
+                client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                return
+            if self.require_auth is not None and headers.get("proxy-authorization") != self.require_auth:
+                client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+                return
+            host, _, port = target.rpartition(":")
+            upstream = socket.create_connection((self.upstream_host or host.strip("[]"), int(port)), timeout=10)
+            self._sockets.append(upstream)
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            pump = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
+            pump.start()
+            _pipe(client, upstream)
+            pump.join(5)
+        except OSError:
+            return
+        finally:
+            client.close()
+            if upstream is not None:
+                upstream.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        for sock in list(self._sockets):
+            _shut(sock)
+        for t in self._threads:
+            t.join(2)
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass

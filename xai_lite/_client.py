@@ -1,0 +1,626 @@
+"""The :class:`Client`: configuration, request building, response checking, and the resource
+namespaces (``client.chat.completions``, ``client.models``) shaped like the ``openai`` package's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import sys
+import time
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union, overload
+from urllib.parse import quote, urlencode
+
+from ._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_ERROR_BYTES,
+    DEFAULT_MAX_EVENT_CHARS,
+    DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    UNSET,
+    Timeout,
+    TimeoutTypes,
+    Unset,
+    validate_base_url,
+    validate_headers,
+)
+from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
+from ._streaming import ChatStream
+from ._transport import _FROM_ENV, Exchange, HTTPTransport, Origin, Request
+from ._version import __version__
+from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, sanitize
+from .types import ChatCompletion, ChatCompletionMessage, Message, Model, ModelList, WireObject
+
+if TYPE_CHECKING:
+    from typing_extensions import Literal, TypedDict, Unpack
+
+    class ChatCompletionParams(TypedDict, total=False):
+        """The optional fields of a chat completion request (reference/xai_api.md 1.1)."""
+
+        deferred: bool
+        frequency_penalty: Optional[float]
+        logit_bias: Optional[Dict[str, float]]
+        logprobs: Optional[bool]
+        max_completion_tokens: Optional[int]
+        max_tokens: Optional[int]
+        n: Optional[int]
+        parallel_tool_calls: Optional[bool]
+        presence_penalty: Optional[float]
+        prompt_cache_key: Optional[str]
+        reasoning_effort: Optional[str]
+        response_format: Optional[Dict[str, Any]]
+        safety_identifier: Optional[str]
+        search_parameters: Optional[Dict[str, Any]]
+        seed: Optional[int]
+        service_tier: Optional[str]
+        stop: Union[str, List[str], None]
+        stream_options: Optional[Dict[str, Any]]
+        temperature: Optional[float]
+        tool_choice: Union[str, Dict[str, Any], None]
+        tools: Optional[List[Dict[str, Any]]]
+        top_logprobs: Optional[int]
+        top_p: Optional[float]
+        user: Optional[str]
+        web_search_options: Optional[Dict[str, Any]]
+
+
+__all__ = ["Client", "USER_AGENT"]
+
+USER_AGENT = "xai-lite/%s python/%d.%d.%d" % ((__version__,) + tuple(sys.version_info[:3]))
+
+MessageParam = Union[Message, ChatCompletionMessage, Mapping[str, Any]]
+
+# The optional chat completion fields of reference/xai_api.md 1.1 (ChatCompletionParams above).
+CHAT_FIELDS = frozenset(
+    "deferred frequency_penalty logit_bias logprobs max_completion_tokens max_tokens n "
+    "parallel_tool_calls presence_penalty prompt_cache_key reasoning_effort response_format "
+    "safety_identifier search_parameters seed service_tier stop stream_options temperature "
+    "tool_choice tools top_logprobs top_p user web_search_options".split()
+)
+
+LIVE_SEARCH_REMOVED = (
+    "search_parameters (Live Search) was removed by xAI: the API now answers it with 410 Gone. "
+    "Use the server-side tools instead: client.responses.create(..., tools=[web_search()]) or "
+    "tools=[x_search()]"
+)
+
+
+class Client:
+    """A client for the xAI API (or any OpenAI-compatible server).
+
+    >>> client = Client()                      # key from XAI_API_KEY, base URL https://api.x.ai/v1
+    >>> r = client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "Hi"}])
+    >>> r.choices[0].message.content
+
+    Arguments (``None`` means: read the environment, then use the default):
+
+    - ``api_key``: the key, a str or :class:`Secret`; else ``XAI_API_KEY``, then the secrets files
+      (see :func:`xai_lite.load_api_key`).
+    - ``base_url``: else ``XAI_BASE_URL``, else ``https://api.x.ai/v1``. https is required
+      except for loopback hosts or with ``allow_insecure_http=True``.
+    - ``timeout``: a :class:`Timeout`, or seconds for the whole call (default: connect 5 s, read
+      600 s, total 1,620 s); ``None`` disables every limit.
+    - ``max_response_bytes``: the largest JSON body accepted (32 MiB).
+    - ``default_headers``: headers sent with every request.
+    - ``proxy``: an ``http://[user:pass@]host:port`` proxy used through CONNECT, ``None`` for no
+      proxy; by default ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` decide.
+    - ``ca_file``: a PEM file of CA certificates to trust instead of the system's (else
+      ``SSL_CERT_FILE``).
+    - ``check_key_format``: require xAI's ``xai-`` key prefix (turn off for other servers).
+
+    A client is thread-safe and keeps one pool of keep-alive connections; ``close()`` it, or use
+    it as a context manager, when done. It makes exactly one attempt per call: reliability
+    features (retries, breakers, rate limits, failover) work only when handed to it.
+    """
+
+    def __init__(
+        self,
+        api_key: Union[str, Secret, None] = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        default_headers: Optional[Mapping[str, str]] = None,
+        proxy: Union[str, None, Unset] = UNSET,
+        ca_file: Optional[str] = None,
+        allow_insecure_http: bool = False,
+        check_key_format: bool = True,
+    ) -> None:
+        self._allow_insecure_http = bool(allow_insecure_http)
+        source, url = "base_url", base_url
+        if url is None:
+            url = os.environ.get("XAI_BASE_URL") or None
+            source = "XAI_BASE_URL" if url else "base_url"
+        self._base_url = validate_base_url(url or DEFAULT_BASE_URL, allow_insecure_http=self._allow_insecure_http, source=source)
+        self._origin = Origin(self._base_url)
+        self._timeout = Timeout() if timeout is UNSET else Timeout.coerce(timeout)  # type: ignore[arg-type]
+        self._max_response_bytes = _positive_int("max_response_bytes", max_response_bytes)
+        self._default_headers = validate_headers(default_headers, source="default_headers")
+        key = load_api_key(api_key, check_prefix=check_key_format)
+        self._api_key = key
+        self._scrub = make_scrubber(key)
+        self._auth = HiddenBytes(b"Bearer " + key.expose().encode("ascii"))
+        context = _ssl_context(ca_file) if self._origin.scheme == "https" or ca_file else None
+        self._transport = HTTPTransport(context, _FROM_ENV if proxy is UNSET else proxy)
+        if self._origin.scheme == "https":
+            self._transport.proxy(self._origin)  # validate a proxy setting now, not on first use
+        self._build_resources()
+
+    def _build_resources(self) -> None:
+        self.chat = Chat(self)
+        self.models = Models(self)
+
+    # -- configuration -------------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> Secret:
+        """The key, as a :class:`Secret` (its ``repr`` is masked; ``expose()`` returns it)."""
+        return self._api_key
+
+    @property
+    def base_url(self) -> str:
+        """The base URL every endpoint path is appended to."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        url = validate_base_url(value, allow_insecure_http=self._allow_insecure_http)
+        origin = Origin(url)
+        if origin.scheme == "https" and self._transport._context is None:
+            raise InvalidArgumentError("this client was built for plain http; create a new Client for an https URL")
+        self._base_url, self._origin = url, origin
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default time limits of a call."""
+        return self._timeout
+
+    def with_options(
+        self,
+        *,
+        base_url: Optional[str] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+        max_response_bytes: Optional[int] = None,
+        default_headers: Optional[Mapping[str, str]] = None,
+    ) -> Client:
+        """A copy of this client with some settings changed; it shares the key and the
+        connection pool. ``default_headers`` are added to (and override) the current ones."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        if base_url is not None:
+            clone.base_url = base_url
+        if timeout is not UNSET:
+            clone._timeout = Timeout.coerce(timeout)  # type: ignore[arg-type]
+        if max_response_bytes is not None:
+            clone._max_response_bytes = _positive_int("max_response_bytes", max_response_bytes)
+        if default_headers is not None:
+            merged = dict(self._default_headers)
+            merged.update(validate_headers(default_headers, source="default_headers"))
+            clone._default_headers = list(merged.items())
+        clone._build_resources()
+        return clone
+
+    def close(self) -> None:
+        """Close the pooled connections. Calls made afterwards still work, but close their
+        connection when they end instead of keeping it."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "<xai_lite.Client base_url=%r api_key=%r>" % (self._base_url, self._api_key)
+
+    def __reduce__(self) -> str:
+        raise TypeError("a Client holds its API key and sockets and cannot be pickled; create one per process")
+
+    def __copy__(self) -> Client:
+        return self.with_options()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        stream: bool = False,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+    ) -> Tuple[Exchange, str]:
+        """Send one request and return the response (status 2xx) and the client request id.
+        Error statuses, redirects and odd statuses raise before anything else is read."""
+        headers: Dict[str, Any] = {"Authorization": self._auth}
+        headers["Accept"] = "text/event-stream" if stream else "application/json"
+        headers["User-Agent"] = USER_AGENT
+        headers["x-client-request-id"] = _new_request_id()
+        for name, value in self._default_headers:
+            headers[name] = value
+        if extra_headers:
+            for name, value in validate_headers(extra_headers):
+                headers[name] = value
+        request_id = headers["x-client-request-id"]
+        payload = None
+        if body is not None:
+            payload = encode_json(body)
+            headers["Content-Type"] = "application/json"
+        limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)  # type: ignore[arg-type]
+        target = self._origin.base_path + path
+        if extra_query:
+            target += ("&" if "?" in target else "?") + urlencode(extra_query, doseq=True)
+        start = time.monotonic()
+        request = Request(
+            method,
+            target,
+            headers,
+            payload,
+            start + limits.total if limits.total is not None else None,
+            limits.connect,
+            limits.read,
+            limits.total,
+        )
+        try:
+            exchange = self._transport.send(self._origin, request)
+            self._check_status(exchange)
+        except XaiError as exc:
+            exc.client_request_id = request_id
+            raise
+        return exchange, request_id
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        expect: str,
+        cls: Any,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+    ) -> Any:
+        """One JSON call: send, check, read a JSON object holding ``expect``, parse it as ``cls``.
+        Every error it raises carries the request ids."""
+        exchange, request_id = self._exchange(
+            method, path, body, extra_headers=extra_headers, extra_query=extra_query, timeout=timeout
+        )
+        try:
+            return _parsed(cls, self._json(exchange, expect), exchange)
+        except XaiError as exc:
+            exc.client_request_id = request_id
+            if exc.request_id is None:
+                exc.request_id = exchange.request_id
+            raise
+
+    def _check_status(self, exchange: Exchange) -> None:
+        status = exchange.status
+        if 200 <= status < 300:
+            return
+        if 300 <= status < 400:
+            exchange.close()
+            location = exchange.headers.get("location", "")
+            raise HttpError(
+                "the server answered %d %s with a redirect to %s; xai_lite never follows redirects "
+                "(they could carry the key elsewhere): check base_url"
+                % (status, exchange.reason, _safe_location(location)),
+                status_code=status,
+            )
+        if status < 200 or status > 599:
+            exchange.close()
+            raise HttpError("the server answered with the unexpected status %d" % status, status_code=status)
+        body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
+        raise api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
+
+    def _json(self, exchange: Exchange, expect: str) -> Dict[str, Any]:
+        """Read a JSON object body that must hold the key ``expect``; a 2xx body that holds an
+        ``error`` instead (xAI sends ``{"code","error"}`` with status 200) raises it."""
+        content_type = exchange.headers.get("content-type", "")
+        body = exchange.read_body(self._max_response_bytes)
+        if not _is_json(content_type):
+            raise HttpError(
+                "expected a JSON response but got %s (%d bytes): %s"
+                % (repr(sanitize(content_type, 60)) if content_type else "no Content-Type", len(body), excerpt(body)),
+                status_code=exchange.status,
+            )
+        data = decode_json(body, exchange.status)
+        if not isinstance(data, dict):
+            raise HttpError(
+                "expected a JSON object but got %s: %s" % (type(data).__name__, excerpt(body)),
+                status_code=exchange.status,
+            )
+        if expect not in data:
+            if data.get("error") is not None:
+                raise api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
+            raise HttpError(
+                "the response has no %r field: %s" % (expect, excerpt(body)), status_code=exchange.status
+            )
+        return data
+
+    def _stream(self, exchange: Exchange, client_request_id: str) -> ChatStream:
+        """Check that a 2xx answer to a stream request is an event stream and wrap it."""
+        content_type = exchange.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "text/event-stream":
+            body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
+            if _is_json(content_type):
+                error = api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
+                error.message = "the server answered a stream request with JSON instead of events: " + error.message
+                error.client_request_id = client_request_id
+                raise error
+            raise HttpError(
+                "expected an event stream (text/event-stream) but got %s: %s"
+                % (repr(sanitize(content_type, 60)) if content_type else "no Content-Type", excerpt(body)),
+                status_code=exchange.status,
+            )
+        return ChatStream(
+            exchange, scrub=self._scrub, client_request_id=client_request_id, max_event_chars=DEFAULT_MAX_EVENT_CHARS
+        )
+
+
+class Chat:
+    """``client.chat``: the chat completions endpoint."""
+
+    def __init__(self, client: Client) -> None:
+        self.completions = ChatCompletions(client)
+
+
+class ChatCompletions:
+    """``client.chat.completions``: ``POST /v1/chat/completions``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        stream: Literal[True],
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        extra_body: Optional[Mapping[str, Any]] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+        **params: Unpack[ChatCompletionParams],
+    ) -> ChatStream: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        stream: Optional[Literal[False]] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        extra_body: Optional[Mapping[str, Any]] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+        **params: Unpack[ChatCompletionParams],
+    ) -> ChatCompletion: ...
+
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        stream: Optional[bool] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        extra_body: Optional[Mapping[str, Any]] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+        **params: Any,
+    ) -> Union[ChatCompletion, ChatStream]:
+        """Create a chat completion; with ``stream=True``, a :class:`ChatStream` of chunks.
+
+        Every field of xAI's chat request is a keyword (``temperature``, ``tools``,
+        ``response_format``, ``reasoning_effort``, ...); ``None`` sends ``null`` and a field left
+        out is not sent. ``extra_body`` adds fields this client does not know, ``extra_headers``
+        and ``extra_query`` add to the HTTP request, ``timeout`` overrides the client's for this
+        call. Raises :class:`InvalidArgumentError` before any I/O for bad arguments.
+        """
+        body = chat_body(model, messages, stream, params, extra_body)
+        client = self._client
+        options = {"extra_headers": extra_headers, "extra_query": extra_query, "timeout": timeout}
+        if not stream:
+            return client._request("POST", "/chat/completions", body, expect="choices", cls=ChatCompletion, **options)
+        exchange, request_id = client._exchange("POST", "/chat/completions", body, stream=True, **options)
+        return client._stream(exchange, request_id)
+
+
+class Models:
+    """``client.models``: the models this key can use."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        *,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+    ) -> ModelList:
+        """``GET /v1/models``: every model, iterable (``for m in client.models.list()``)."""
+        return self._client._request(
+            "GET", "/models", expect="data", cls=ModelList,
+            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
+        )
+
+    def retrieve(
+        self,
+        model: str,
+        *,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        timeout: Union[TimeoutTypes, Unset] = UNSET,
+    ) -> Model:
+        """``GET /v1/models/{model}``: one model (404 :class:`NotFoundError` if unknown)."""
+        return self._client._request(
+            "GET", "/models/" + path_segment(model, "model"), expect="id", cls=Model,
+            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
+        )
+
+
+# -------------------------------------------------------------------------------------------------
+# Helpers shared by the resources
+
+
+def chat_body(
+    model: str,
+    messages: Iterable[MessageParam],
+    stream: Optional[bool],
+    params: Dict[str, Any],
+    extra_body: Optional[Mapping[str, Any]],
+) -> Dict[str, Any]:
+    """Check the arguments of a chat completion and build its JSON body."""
+    if not isinstance(model, str) or not model:
+        raise InvalidArgumentError("model must be a non-empty string such as 'grok-4'")
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, (list, tuple)):
+        if isinstance(messages, (str, bytes)) or not hasattr(messages, "__iter__"):
+            raise InvalidArgumentError(
+                "messages must be a list of messages such as [{'role': 'user', 'content': 'Hi'}]"
+            )
+        messages = list(messages)
+    if not messages:
+        raise InvalidArgumentError("messages is empty; give at least one message")
+    for i, message in enumerate(messages):
+        if not isinstance(message, (Mapping, WireObject)):
+            raise InvalidArgumentError(
+                "messages[%d] is a %s; each message must be a dict or a Message" % (i, type(message).__name__)
+            )
+        if isinstance(message, Mapping) and "role" not in message:
+            raise InvalidArgumentError("messages[%d] has no 'role' (system, user, assistant or tool)" % i)
+    unknown = set(params) - CHAT_FIELDS
+    if unknown:
+        raise TypeError(
+            "create() got unexpected keyword argument(s) %s; send fields this client does not know "
+            "with extra_body={...}" % ", ".join(sorted(map(repr, unknown)))
+        )
+    if "search_parameters" in params or (extra_body and "search_parameters" in extra_body):
+        raise InvalidArgumentError(LIVE_SEARCH_REMOVED)
+    body: Dict[str, Any] = {"model": model, "messages": messages}
+    if stream is not None:
+        body["stream"] = stream
+    body.update(params)
+    if extra_body:
+        body.update(extra_body)
+    return body
+
+
+def _parsed(cls: Any, data: Dict[str, Any], exchange: Exchange) -> Any:
+    try:
+        obj = cls._parse(data)
+    except (AttributeError, TypeError, KeyError):
+        raise HttpError(
+            "the response does not have the shape of a %s" % cls.__name__, status_code=exchange.status
+        ) from None
+    obj.__dict__["_request_id"] = exchange.request_id
+    return obj
+
+
+def encode_json(body: Any, limit: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:
+    """Serialise a request body: strict JSON (no NaN or Infinity), UTF-8, within ``limit`` bytes."""
+    problem = ""
+    try:
+        data = json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        encoded = data.encode("utf-8")
+    except ValueError as exc:
+        problem = str(exc)
+    except TypeError as exc:
+        problem = str(exc)
+    except RecursionError:
+        problem = "it is nested too deeply"
+    if problem:
+        if isinstance(problem, str) and "surrogate" in problem:
+            problem = "a string holds a lone surrogate character, which UTF-8 cannot encode"
+        raise InvalidArgumentError("the request body cannot be sent as JSON: %s" % sanitize(problem, 200))
+    if len(encoded) > limit:
+        raise InvalidArgumentError(
+            "the request body is %d bytes, over the %d-byte limit; send large files through the Files API"
+            % (len(encoded), limit)
+        )
+    return encoded
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, WireObject):
+        return value._json()
+    if isinstance(value, Secret):
+        raise TypeError("a Secret cannot be put into a request body")
+    raise TypeError("values of type %s are not JSON serializable" % type(value).__name__)
+
+
+def decode_json(body: bytes, status: int) -> Any:
+    """Parse a response body as strict UTF-8 JSON; any failure is an :class:`HttpError`."""
+    problem = ""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        problem = "it is not valid UTF-8"
+    except RecursionError:
+        problem = "it is nested too deeply"
+    except ValueError as exc:
+        problem = "it is not valid JSON (%s)" % sanitize(str(exc), 80)
+    raise HttpError(
+        "could not read the response body (%d bytes): %s: %s" % (len(body), problem, excerpt(body)),
+        status_code=status,
+    )
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def path_segment(value: str, what: str) -> str:
+    """Percent-encode an id for use as one URL path segment (``/``, ``?``, ``#`` included)."""
+    if not isinstance(value, str) or not value or value in (".", ".."):
+        raise InvalidArgumentError("%s must be a non-empty id, not %r" % (what, value))
+    return quote(value, safe="")
+
+
+def _safe_location(location: str) -> str:
+    if not location:
+        return "(no Location header)"
+    text = sanitize(location, 200)
+    scheme, sep, rest = text.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if sep and "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    return repr(scheme + sep + netloc + slash + path if sep else text.split("?", 1)[0])
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgumentError("%s must be a positive number of bytes, not %r" % (name, value))
+    return value
+
+
+def _ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:
+    """The client's own TLS context: verification on, TLS 1.2 or newer, ``ca_file`` or
+    ``SSL_CERT_FILE`` if given. Never the module-global ``ssl._create_default_https_context``,
+    which code elsewhere in a process sometimes replaces with an unverified one."""
+    cafile = ca_file or os.environ.get("SSL_CERT_FILE") or None
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        problem = "%s: %s" % (exc.__class__.__name__, sanitize(str(exc), 120))
+    else:
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
+    raise InvalidArgumentError("could not load the CA file %r (%s)" % (cafile, problem))
+
+
+def _new_request_id() -> str:
+    # A random (version 4) UUID, without importing the uuid module.
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])

@@ -1,0 +1,335 @@
+"""Chat completion streams: transport bytes → SSE events → :class:`ChatCompletionChunk`.
+
+The contract is "nothing lost": every chunk whose event arrived whole is delivered once, in
+order; an error event is raised after the chunks before it; and a stream that ends without
+``data: [DONE]`` raises :class:`StreamingError` after delivering what arrived, so a truncated
+answer never looks like a complete one. The connection goes back to the pool only after
+``[DONE]``; a stream that is closed, left with ``break``, or garbage-collected early closes it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+from ._sse import SSEDecoder, ServerSentEvent
+from ._transport import Exchange
+from .errors import ApiError, RequestTimeoutError, StreamingError, XaiError, api_error, excerpt
+from .types import ChatCompletion, ChatCompletionChunk
+
+__all__ = ["ChatCompletionAccumulator", "ChatStream", "embedded_status"]
+
+
+class ChatStream:
+    """An iterator of :class:`ChatCompletionChunk`, and a context manager that closes it.
+
+    >>> with client.chat.completions.create(model="grok-4", messages=msgs, stream=True) as stream:
+    ...     for chunk in stream:
+    ...         print(chunk.choices[0].delta.content or "", end="") if chunk.choices else None
+
+    ``request_id`` is the server's ``x-request-id``; ``headers`` the response headers.
+    """
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        *,
+        scrub: Callable[[str], str],
+        client_request_id: Optional[str] = None,
+        max_event_chars: Optional[int] = None,
+    ) -> None:
+        self._exchange = exchange
+        self._scrub = scrub
+        self.client_request_id = client_request_id
+        self.request_id = exchange.request_id
+        self.headers = exchange.headers
+        self._decoder = SSEDecoder(max_event_chars) if max_event_chars else SSEDecoder()
+        self._started = False
+        self._finished = False
+        self._closed = False
+        self._iterator = self._chunks()
+
+    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        if self._closed and not self._finished:
+            raise RuntimeError("this stream was closed before its end; start a new request to read it again")
+        self._started = True
+        return self._iterator
+
+    def __next__(self) -> ChatCompletionChunk:
+        self._started = True
+        return next(self._iterator)
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading. Before ``[DONE]`` this closes the connection (it cannot be reused)."""
+        if not self._closed:
+            self._closed = True
+            self._iterator.close()
+            if not self._finished:
+                self._exchange.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.close()
+
+    @property
+    def finished(self) -> bool:
+        """True once ``[DONE]`` arrived."""
+        return self._finished
+
+    def get_final_completion(self) -> ChatCompletion:
+        """Read the whole stream and return it assembled as one :class:`ChatCompletion`.
+
+        Call it instead of iterating; to iterate and still get the whole completion, pass each
+        chunk through a :class:`ChatCompletionAccumulator`.
+        """
+        if self._started:
+            raise RuntimeError(
+                "get_final_completion() needs the whole stream, but it has been iterated already; "
+                "use ChatCompletionAccumulator.add(chunk) while iterating instead"
+            )
+        accumulator = ChatCompletionAccumulator()
+        for chunk in self:
+            accumulator.add(chunk)
+        completion = accumulator.completion()
+        completion.__dict__["_request_id"] = self.request_id
+        return completion
+
+    def _chunks(self) -> Iterator[ChatCompletionChunk]:
+        # The hot loop: one read, one decoder call, one json.loads and one parse per chunk.
+        exchange = self._exchange
+        feed = self._decoder.feed
+        loads = json.loads
+        parse = ChatCompletionChunk._parse
+        delivered = 0
+        try:
+            while True:
+                try:
+                    data = exchange.read1()
+                    events = feed(data)
+                except XaiError as exc:
+                    raise _mid_stream(exc, delivered) from None
+                for event in events:
+                    payload = event.data
+                    if payload == "[DONE]":
+                        self._finished = True
+                        exchange.finish()
+                        return
+                    if event.event != "message":
+                        self._special_event(event, delivered)
+                        continue
+                    try:
+                        obj = loads(payload)
+                    except ValueError:
+                        obj = _BAD_JSON
+                    if type(obj) is not dict or "error" in obj:
+                        self._check_payload(obj, payload, delivered)
+                    try:
+                        chunk = parse(obj)
+                    except (AttributeError, TypeError, KeyError):
+                        raise self._error(
+                            "chunk %d does not have the shape of a chat completion chunk: %s"
+                            % (delivered + 1, excerpt(payload.encode("utf-8"))),
+                            delivered,
+                        ) from None
+                    delivered += 1
+                    yield chunk
+                if not data:
+                    break
+            pending = " (an incomplete event was discarded)" if self._decoder.pending else ""
+            raise self._error(
+                "the stream ended without [DONE] after %d chunks%s: the answer may be cut off"
+                % (delivered, pending),
+                delivered,
+            )
+        finally:
+            if not self._finished:
+                exchange.close()
+
+    def _special_event(self, event: ServerSentEvent, delivered: int) -> None:
+        # A named event: "error" raises; anything else (e.g. a "ping" with data) is not a chunk.
+        if event.event == "error":
+            try:
+                obj = json.loads(event.data)
+            except ValueError:
+                obj = None
+            raise self._api_error(obj if isinstance(obj, dict) else {}, event.data, delivered)
+
+    def _check_payload(self, obj: Any, payload: str, delivered: int) -> None:
+        if obj is _BAD_JSON or type(obj) is not dict:
+            raise self._error(
+                "chunk %d is not a JSON object: %s" % (delivered + 1, excerpt(payload.encode("utf-8"))), delivered
+            )
+        if obj.get("error") is not None:
+            raise self._api_error(obj, payload, delivered)
+
+    def _api_error(self, obj: Dict[str, Any], payload: str, delivered: int) -> ApiError:
+        error = api_error(
+            embedded_status(obj) or self._exchange.status,
+            "error event",
+            self._exchange.headers,
+            payload.encode("utf-8"),
+            scrub=self._scrub,
+            note="(sent inside the stream after %d chunks)" % delivered,
+        )
+        error.chunks_delivered = delivered
+        error.client_request_id = self.client_request_id
+        return error
+
+    def _error(self, message: str, delivered: int) -> StreamingError:
+        error = StreamingError(message, chunks_delivered=delivered)
+        error.request_id = self.request_id
+        error.client_request_id = self.client_request_id
+        return error
+
+
+_BAD_JSON = object()
+
+
+def _mid_stream(exc: XaiError, delivered: int) -> XaiError:
+    """A failure while reading: timeouts stay timeouts, anything else becomes StreamingError."""
+    if isinstance(exc, (RequestTimeoutError, StreamingError)):
+        exc.chunks_delivered = delivered
+        return exc
+    error = StreamingError(
+        "the stream broke after %d chunks: %s" % (delivered, exc.message), chunks_delivered=delivered
+    )
+    error.request_id = exc.request_id
+    return error
+
+
+def embedded_status(obj: Dict[str, Any]) -> Optional[int]:
+    """An HTTP status an error payload carries (``status``, or a numeric ``code``), if any."""
+    err = obj.get("error")
+    for source in (err if isinstance(err, dict) else {}, obj):
+        for key in ("status", "status_code", "code"):
+            value = source.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599:
+                return value
+    return None
+
+
+class _ChoiceState:
+    # Pieces of one choice; a field none of whose deltas arrived stays None in the result.
+    __slots__ = ("role", "content", "reasoning", "refusal", "calls", "finish_reason", "logprobs")
+
+    def __init__(self) -> None:
+        self.role: Optional[str] = None
+        self.content: List[str] = []
+        self.reasoning: List[str] = []
+        self.refusal: List[str] = []
+        self.calls: Dict[int, Dict[str, Any]] = {}
+        self.finish_reason: Optional[str] = None
+        self.logprobs: List[Any] = []
+
+
+class ChatCompletionAccumulator:
+    """Assembles stream chunks into the :class:`ChatCompletion` they add up to.
+
+    Content, reasoning and refusal pieces are concatenated per choice; tool calls are assembled
+    by their ``index`` (name and id from the first piece, arguments concatenated); the last
+    ``usage``, ``finish_reason`` and ``citations`` win.
+
+    >>> acc = ChatCompletionAccumulator()
+    >>> for chunk in stream:
+    ...     acc.add(chunk)
+    >>> acc.completion().choices[0].message.content
+    """
+
+    def __init__(self) -> None:
+        self._top: Dict[str, Any] = {}
+        self._choices: Dict[int, _ChoiceState] = {}
+        self.chunks = 0
+
+    def add(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
+        """Take one chunk into account; returns it, so ``map(acc.add, stream)`` works."""
+        self.chunks += 1
+        top = self._top
+        for key in ("id", "created", "model", "system_fingerprint", "service_tier", "citations", "usage"):
+            value = getattr(chunk, key, None)
+            if value is not None:
+                top[key] = value
+        for choice in chunk.choices:
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = self._choices[choice.index] = _ChoiceState()
+            delta = choice.delta
+            if delta.role:
+                state.role = delta.role
+            if delta.content is not None:
+                state.content.append(delta.content)
+            if delta.reasoning_content is not None:
+                state.reasoning.append(delta.reasoning_content)
+            if delta.refusal is not None:
+                state.refusal.append(delta.refusal)
+            for position, call in enumerate(delta.tool_calls or ()):
+                self._add_call(state, call, position)
+            if choice.finish_reason:
+                state.finish_reason = choice.finish_reason
+            if choice.logprobs is not None and choice.logprobs.content:
+                state.logprobs.extend(lp.to_dict() for lp in choice.logprobs.content)
+        return chunk
+
+    @staticmethod
+    def _add_call(state: _ChoiceState, call: Any, position: int) -> None:
+        index = call.index if isinstance(call.index, int) else len(state.calls) + position
+        entry = state.calls.get(index)
+        if entry is None:
+            entry = state.calls[index] = {"id": "", "type": "function", "name": "", "arguments": []}
+        if call.id:
+            entry["id"] = call.id
+        if call.type:
+            entry["type"] = call.type
+        function = call.function
+        if function is not None:
+            if function.name:
+                entry["name"] = function.name
+            if function.arguments:
+                entry["arguments"].append(function.arguments)
+
+    def completion(self) -> ChatCompletion:
+        """The completion assembled from the chunks added so far."""
+        top = dict(self._top)
+        usage = top.pop("usage", None)
+        choices = []
+        for index in sorted(self._choices):
+            state = self._choices[index]
+            message: Dict[str, Any] = {
+                "role": state.role or "assistant",
+                "content": "".join(state.content) if state.content else None,
+            }
+            if state.reasoning:
+                message["reasoning_content"] = "".join(state.reasoning)
+            if state.refusal:
+                message["refusal"] = "".join(state.refusal)
+            if state.calls:
+                message["tool_calls"] = [
+                    {
+                        "id": call["id"],
+                        "type": call["type"],
+                        "function": {"name": call["name"], "arguments": "".join(call["arguments"])},
+                    }
+                    for _, call in sorted(state.calls.items())
+                ]
+            choice: Dict[str, Any] = {"index": index, "message": message, "finish_reason": state.finish_reason}
+            if state.logprobs:
+                choice["logprobs"] = {"content": state.logprobs}
+            choices.append(choice)
+        data: Dict[str, Any] = {
+            "id": top.get("id", ""),
+            "object": "chat.completion",
+            "created": top.get("created", 0),
+            "model": top.get("model", ""),
+            "choices": choices,
+        }
+        for key in ("system_fingerprint", "service_tier", "citations"):
+            if key in top:
+                data[key] = top[key]
+        if usage is not None:
+            data["usage"] = usage.to_dict()
+        return ChatCompletion._parse(data)
