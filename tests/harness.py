@@ -173,7 +173,7 @@ class LoopbackServer:
         self.port = self.listener.getsockname()[1]
         scheme = "https" if tls else "http"
         self.url = "%s://%s:%d" % (scheme, "localhost" if tls else host, self.port)
-        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True, name="loopback-accept")
         self._acceptor.start()
 
     @property
@@ -196,7 +196,7 @@ class LoopbackServer:
                 self.accepted += 1
                 index = self.accepted
                 self._conns.append(sock)
-            t = threading.Thread(target=self._serve, args=(sock, index), daemon=True)
+            t = threading.Thread(target=self._serve, args=(sock, index), daemon=True, name="loopback-%d" % index)
             self._threads.append(t)
             t.start()
 

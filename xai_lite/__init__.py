@@ -38,8 +38,6 @@ from .types import (
 )
 
 __all__ = [
-    "DEFAULT_BASE_URL",
-    "UNSET",
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
@@ -50,6 +48,7 @@ __all__ = [
     "ChatStream",
     "CircuitOpenError",
     "Client",
+    "DEFAULT_BASE_URL",
     "HttpError",
     "InvalidArgumentError",
     "Message",
@@ -64,6 +63,7 @@ __all__ = [
     "ServerError",
     "StreamingError",
     "Timeout",
+    "UNSET",
     "Usage",
     "XaiError",
     "__version__",

@@ -270,6 +270,7 @@ class Client:
             self._check_status(exchange)
         except XaiError as exc:
             exc.client_request_id = request_id
+            exc.message = self._scrub(exc.message)
             raise
         return exchange, request_id
 
@@ -298,47 +299,67 @@ class Client:
                 exc.request_id = exchange.request_id
             raise
 
+    # Errors about a response are built in helpers that return them, and raised by their
+    # callers: the frame that held the raw body (which a server might have made echo the key)
+    # has returned by the time a traceback is taken.
+
     def _check_status(self, exchange: Exchange) -> None:
+        error = self._status_error(exchange)
+        if error is not None:
+            raise error
+
+    def _status_error(self, exchange: Exchange) -> Optional[XaiError]:
         status = exchange.status
         if 200 <= status < 300:
-            return
+            return None
         if 300 <= status < 400:
             exchange.close()
-            location = exchange.headers.get("location", "")
-            raise HttpError(
+            return HttpError(
                 "the server answered %d %s with a redirect to %s; xai_lite never follows redirects "
                 "(they could carry the key elsewhere): check base_url"
-                % (status, exchange.reason, _safe_location(location)),
+                % (status, self._scrub(exchange.reason), _safe_location(self._scrub(exchange.headers.get("location", "")))),
                 status_code=status,
             )
         if status < 200 or status > 599:
             exchange.close()
-            raise HttpError("the server answered with the unexpected status %d" % status, status_code=status)
+            return HttpError("the server answered with the unexpected status %d" % status, status_code=status)
         body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
-        raise api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
+        return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
 
     def _json(self, exchange: Exchange, expect: str) -> Dict[str, Any]:
         """Read a JSON object body that must hold the key ``expect``; a 2xx body that holds an
         ``error`` instead (xAI sends ``{"code","error"}`` with status 200) raises it."""
+        result = self._read_json(exchange, expect)
+        if isinstance(result, XaiError):
+            raise result
+        return result
+
+    def _read_json(self, exchange: Exchange, expect: str) -> Union[Dict[str, Any], XaiError]:
         content_type = exchange.headers.get("content-type", "")
         body = exchange.read_body(self._max_response_bytes)
+        status = exchange.status
         if not _is_json(content_type):
-            raise HttpError(
+            return HttpError(
                 "expected a JSON response but got %s (%d bytes): %s"
-                % (repr(sanitize(content_type, 60)) if content_type else "no Content-Type", len(body), excerpt(body)),
-                status_code=exchange.status,
+                % (_describe_type(content_type), len(body), excerpt(body, scrub=self._scrub)),
+                status_code=status,
             )
-        data = decode_json(body, exchange.status)
+        data, problem = decode_json(body)
+        if problem:
+            return HttpError(
+                "could not read the response body (%d bytes): %s: %s" % (len(body), problem, excerpt(body, scrub=self._scrub)),
+                status_code=status,
+            )
         if not isinstance(data, dict):
-            raise HttpError(
-                "expected a JSON object but got %s: %s" % (type(data).__name__, excerpt(body)),
-                status_code=exchange.status,
+            return HttpError(
+                "expected a JSON object but got %s: %s" % (type(data).__name__, excerpt(body, scrub=self._scrub)),
+                status_code=status,
             )
         if expect not in data:
             if data.get("error") is not None:
-                raise api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
-            raise HttpError(
-                "the response has no %r field: %s" % (expect, excerpt(body)), status_code=exchange.status
+                return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
+            return HttpError(
+                "the response has no %r field: %s" % (expect, excerpt(body, scrub=self._scrub)), status_code=status
             )
         return data
 
@@ -346,20 +367,27 @@ class Client:
         """Check that a 2xx answer to a stream request is an event stream and wrap it."""
         content_type = exchange.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "text/event-stream":
-            body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
-            if _is_json(content_type):
-                error = api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
-                error.message = "the server answered a stream request with JSON instead of events: " + error.message
-                error.client_request_id = client_request_id
-                raise error
-            raise HttpError(
-                "expected an event stream (text/event-stream) but got %s: %s"
-                % (repr(sanitize(content_type, 60)) if content_type else "no Content-Type", excerpt(body)),
-                status_code=exchange.status,
-            )
+            error = self._not_a_stream(exchange, content_type)
+            error.client_request_id = client_request_id
+            raise error
         return ChatStream(
             exchange, scrub=self._scrub, client_request_id=client_request_id, max_event_chars=DEFAULT_MAX_EVENT_CHARS
         )
+
+    def _not_a_stream(self, exchange: Exchange, content_type: str) -> XaiError:
+        body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
+        data, problem = decode_json(body) if _is_json(content_type) else (None, "not JSON")
+        if not problem and isinstance(data, dict) and data.get("error") is not None:
+            error = api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
+            error.message = "the server answered a stream request with a JSON error: " + error.message
+            return error
+        error = HttpError(
+            "expected an event stream (text/event-stream) but got %s: %s; if the server does not support "
+            "streaming, call without stream=True" % (_describe_type(content_type), excerpt(body, scrub=self._scrub)),
+            status_code=exchange.status,
+        )
+        error.request_id = exchange.request_id
+        return error
 
 
 class Chat:
@@ -555,21 +583,20 @@ def _json_default(value: Any) -> Any:
     raise TypeError("values of type %s are not JSON serializable" % type(value).__name__)
 
 
-def decode_json(body: bytes, status: int) -> Any:
-    """Parse a response body as strict UTF-8 JSON; any failure is an :class:`HttpError`."""
-    problem = ""
+def decode_json(body: bytes) -> Tuple[Any, str]:
+    """Parse a response body as strict UTF-8 JSON: ``(value, "")``, or ``(None, problem)``."""
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8")), ""
     except UnicodeDecodeError:
-        problem = "it is not valid UTF-8"
+        return None, "it is not valid UTF-8"
     except RecursionError:
-        problem = "it is nested too deeply"
+        return None, "it is nested too deeply"
     except ValueError as exc:
-        problem = "it is not valid JSON (%s)" % sanitize(str(exc), 80)
-    raise HttpError(
-        "could not read the response body (%d bytes): %s: %s" % (len(body), problem, excerpt(body)),
-        status_code=status,
-    )
+        return None, "it is not valid JSON (%s)" % sanitize(str(exc), 80)
+
+
+def _describe_type(content_type: str) -> str:
+    return repr(sanitize(content_type, 60)) if content_type else "no Content-Type"
 
 
 def _is_json(content_type: str) -> bool:

@@ -38,26 +38,25 @@ class ChatStream:
         client_request_id: Optional[str] = None,
         max_event_chars: Optional[int] = None,
     ) -> None:
-        self._exchange = exchange
-        self._scrub = scrub
+        self._state = state = _StreamState(exchange, scrub, client_request_id, max_event_chars)
         self.client_request_id = client_request_id
         self.request_id = exchange.request_id
         self.headers = exchange.headers
-        self._decoder = SSEDecoder(max_event_chars) if max_event_chars else SSEDecoder()
         self._started = False
-        self._finished = False
         self._closed = False
-        self._iterator = self._chunks()
+        # The generator sees only the state, never this object: no reference cycle, so a stream
+        # the caller drops is closed at once by __del__, not whenever the cycle collector runs.
+        self._generator = _chunks(state)
+        self._next = self._generator.__next__
 
-    def __iter__(self) -> Iterator[ChatCompletionChunk]:
-        if self._closed and not self._finished:
+    def __iter__(self) -> ChatStream:
+        if self._closed and not self._state.finished:
             raise RuntimeError("this stream was closed before its end; start a new request to read it again")
         self._started = True
-        return self._iterator
+        return self
 
     def __next__(self) -> ChatCompletionChunk:
-        self._started = True
-        return next(self._iterator)
+        return self._next()
 
     def __enter__(self) -> ChatStream:
         return self
@@ -69,9 +68,10 @@ class ChatStream:
         """Stop reading. Before ``[DONE]`` this closes the connection (it cannot be reused)."""
         if not self._closed:
             self._closed = True
-            self._iterator.close()
-            if not self._finished:
-                self._exchange.close()
+            self._next = _closed_next
+            self._generator.close()
+            if not self._state.finished:
+                self._state.exchange.close()  # a generator never started has no finally to run
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
@@ -80,7 +80,7 @@ class ChatStream:
     @property
     def finished(self) -> bool:
         """True once ``[DONE]`` arrived."""
-        return self._finished
+        return self._state.finished
 
     def get_final_completion(self) -> ChatCompletion:
         """Read the whole stream and return it assembled as one :class:`ChatCompletion`.
@@ -100,95 +100,125 @@ class ChatStream:
         completion.__dict__["_request_id"] = self.request_id
         return completion
 
-    def _chunks(self) -> Iterator[ChatCompletionChunk]:
-        # The hot loop: one read, one decoder call, one json.loads and one parse per chunk.
-        exchange = self._exchange
-        feed = self._decoder.feed
-        loads = json.loads
-        parse = ChatCompletionChunk._parse
-        delivered = 0
-        try:
-            while True:
-                try:
-                    data = exchange.read1()
-                    events = feed(data)
-                except XaiError as exc:
-                    raise _mid_stream(exc, delivered) from None
-                for event in events:
-                    payload = event.data
-                    if payload == "[DONE]":
-                        self._finished = True
-                        exchange.finish()
-                        return
-                    if event.event != "message":
-                        self._special_event(event, delivered)
-                        continue
-                    try:
-                        obj = loads(payload)
-                    except ValueError:
-                        obj = _BAD_JSON
-                    if type(obj) is not dict or "error" in obj:
-                        self._check_payload(obj, payload, delivered)
-                    try:
-                        chunk = parse(obj)
-                    except (AttributeError, TypeError, KeyError):
-                        raise self._error(
-                            "chunk %d does not have the shape of a chat completion chunk: %s"
-                            % (delivered + 1, excerpt(payload.encode("utf-8"))),
-                            delivered,
-                        ) from None
-                    delivered += 1
-                    yield chunk
-                if not data:
-                    break
-            pending = " (an incomplete event was discarded)" if self._decoder.pending else ""
-            raise self._error(
-                "the stream ended without [DONE] after %d chunks%s: the answer may be cut off"
-                % (delivered, pending),
-                delivered,
-            )
-        finally:
-            if not self._finished:
-                exchange.close()
 
-    def _special_event(self, event: ServerSentEvent, delivered: int) -> None:
-        # A named event: "error" raises; anything else (e.g. a "ping" with data) is not a chunk.
-        if event.event == "error":
-            try:
-                obj = json.loads(event.data)
-            except ValueError:
-                obj = None
-            raise self._api_error(obj if isinstance(obj, dict) else {}, event.data, delivered)
+def _closed_next() -> ChatCompletionChunk:
+    raise StopIteration
 
-    def _check_payload(self, obj: Any, payload: str, delivered: int) -> None:
-        if obj is _BAD_JSON or type(obj) is not dict:
-            raise self._error(
-                "chunk %d is not a JSON object: %s" % (delivered + 1, excerpt(payload.encode("utf-8"))), delivered
-            )
-        if obj.get("error") is not None:
-            raise self._api_error(obj, payload, delivered)
 
-    def _api_error(self, obj: Dict[str, Any], payload: str, delivered: int) -> ApiError:
+class _StreamState:
+    __slots__ = ("exchange", "scrub", "client_request_id", "decoder", "finished")
+
+    def __init__(
+        self, exchange: Exchange, scrub: Callable[[str], str], client_request_id: Optional[str], max_event_chars: Optional[int]
+    ) -> None:
+        self.exchange = exchange
+        self.scrub = scrub
+        self.client_request_id = client_request_id
+        self.decoder = SSEDecoder() if max_event_chars is None else SSEDecoder(max_event_chars)
+        self.finished = False
+
+    def error(self, message: str, delivered: int) -> StreamingError:
+        error = StreamingError(message, chunks_delivered=delivered)
+        error.request_id = self.exchange.request_id
+        error.client_request_id = self.client_request_id
+        return error
+
+    def api_error(self, obj: Dict[str, Any], payload: str, delivered: int) -> ApiError:
         error = api_error(
-            embedded_status(obj) or self._exchange.status,
+            embedded_status(obj) or self.exchange.status,
             "error event",
-            self._exchange.headers,
+            self.exchange.headers,
             payload.encode("utf-8"),
-            scrub=self._scrub,
+            scrub=self.scrub,
             note="(sent inside the stream after %d chunks)" % delivered,
         )
         error.chunks_delivered = delivered
         error.client_request_id = self.client_request_id
         return error
 
-    def _error(self, message: str, delivered: int) -> StreamingError:
-        error = StreamingError(message, chunks_delivered=delivered)
-        error.request_id = self.request_id
-        error.client_request_id = self.client_request_id
-        return error
+    def special_event(self, event: ServerSentEvent, delivered: int) -> None:
+        # A named event: "error" raises; anything else (e.g. a "ping" with data) is not a chunk.
+        if event.event == "error":
+            try:
+                obj = json.loads(event.data)
+            except ValueError:
+                obj = None
+            raise self.api_error(obj if isinstance(obj, dict) else {}, event.data, delivered)
+
+    def check_payload(self, obj: Any, payload: str, delivered: int) -> None:
+        if obj is _BAD_JSON or type(obj) is not dict:
+            raise self.error(
+                "chunk %d is not a JSON object: %s" % (delivered + 1, excerpt(payload.encode("utf-8"), scrub=self.scrub)), delivered
+            )
+        if obj.get("error") is not None:
+            raise self.api_error(obj, payload, delivered)
+
+
+def _chunks(state: _StreamState) -> Iterator[ChatCompletionChunk]:
+    # The hot loop: one read, one decoder call, one json.loads and one parse per chunk.
+    exchange = state.exchange
+    decoder = state.decoder
+    feed = decoder.feed
+    raw_decode = _JSON.raw_decode  # json.loads minus two Python-level calls
+    parse = ChatCompletionChunk._parse
+    delivered = 0
+    try:
+        while True:
+            try:
+                data = exchange.read1()
+                events = feed(data)
+            except XaiError as exc:
+                raise _mid_stream(exc, delivered) from None
+            for event in events:
+                payload = event.data
+                if payload == "[DONE]":
+                    state.finished = True
+                    exchange.finish()
+                    return
+                if event.event != "message":
+                    state.special_event(event, delivered)
+                    continue
+                try:
+                    obj, end = raw_decode(payload)
+                except ValueError:
+                    end = -1
+                if end != len(payload):  # surrounding whitespace, trailing text, or no JSON at all
+                    obj = _loads(payload)
+                if type(obj) is not dict or "error" in obj:
+                    state.check_payload(obj, payload, delivered)
+                try:
+                    chunk = parse(obj)
+                except (AttributeError, TypeError, KeyError):
+                    raise state.error(
+                        "chunk %d does not have the shape of a chat completion chunk: %s"
+                        % (delivered + 1, excerpt(payload.encode("utf-8"), scrub=state.scrub)),
+                        delivered,
+                    ) from None
+                delivered += 1
+                yield chunk
+            if decoder.failure is not None:  # input over the size limit, after the events before it
+                raise _mid_stream(decoder.failure, delivered)
+            if not data:
+                break
+        pending = " (an incomplete event was discarded)" if decoder.pending else ""
+        raise state.error(
+            "the stream ended without [DONE] after %d chunks%s: the answer may be cut off" % (delivered, pending),
+            delivered,
+        )
+    finally:
+        if not state.finished:
+            exchange.close()
 
 
 _BAD_JSON = object()
+_JSON = json.JSONDecoder()
+
+
+def _loads(payload: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return _BAD_JSON
 
 
 def _mid_stream(exc: XaiError, delivered: int) -> XaiError:

@@ -289,9 +289,10 @@ def sanitize(text: str, limit: int = 256) -> str:
     return text
 
 
-def excerpt(body: bytes, limit: int = 256) -> str:
-    """A short, printable excerpt of a response body for an error message."""
-    return repr(sanitize(body[: limit * 2].decode("utf-8", "replace"), limit))
+def excerpt(body: bytes, limit: int = 256, *, scrub: Callable[[str], str] = str) -> str:
+    """A short, printable excerpt of a response body for an error message; ``scrub`` masks the
+    API key should the body contain it."""
+    return repr(sanitize(scrub(body[: limit * 2].decode("utf-8", "replace")), limit))
 
 
 def _message_from_body(body: bytes, reason: str) -> tuple[str, Any, str | int | None]:

@@ -1,0 +1,114 @@
+"""The package as shipped: its public names, its imports, and a bare vendored copy."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+from conftest import ROOT
+
+import xai_lite
+from xai_lite import errors
+
+
+def test_all_is_sorted_and_complete():
+    """__all__ lists exactly the public names of the package, in order."""
+    public = {name for name in vars(xai_lite) if not name.startswith("_") or name == "__version__"}
+    public -= {"cli", "errors", "types"}  # public submodules, imported as modules
+    assert sorted(xai_lite.__all__, key=str.lower) == sorted(public, key=str.lower)
+    assert list(xai_lite.__all__) == sorted(xai_lite.__all__)
+
+
+def test_every_public_name_has_a_docstring():
+    """Every exported class and function documents itself."""
+    for name in xai_lite.__all__:
+        obj = getattr(xai_lite, name)
+        if callable(obj):
+            assert obj.__doc__ and obj.__doc__.strip(), name
+
+
+@pytest.mark.parametrize("name", errors.__all__)
+def test_every_error_pickles_with_its_attributes(name):
+    """Each error class survives pickling with its message and attributes, and reads as xai_lite.X."""
+    cls = getattr(errors, name)
+    error = cls("something broke")
+    error.client_request_id = "cid-1"
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is cls and str(copy) == str(error) and copy.client_request_id == "cid-1"
+    assert cls.__module__ == "xai_lite" and getattr(xai_lite, name) is cls
+    assert issubclass(cls, xai_lite.XaiError)
+
+
+def test_invalid_argument_is_a_value_error_and_timeout_a_timeout_error():
+    """Errors fit the builtin hierarchy where it helps callers."""
+    assert issubclass(xai_lite.InvalidArgumentError, ValueError)
+    assert issubclass(xai_lite.RequestTimeoutError, TimeoutError)
+    assert issubclass(xai_lite.RequestTimeoutError, xai_lite.NetworkError)
+    assert issubclass(xai_lite.MissingDependencyError, ImportError)
+
+
+def _python(code, *args, cwd=None):
+    return subprocess.run([sys.executable, *args, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def test_import_pulls_in_no_extra_and_no_third_party_module():
+    """Importing the package imports only the standard library: no tiktoken, no prometheus."""
+    code = ("import sys; before = set(sys.modules); import xai_lite; new = set(sys.modules) - before; "
+            "print('\\n'.join(sorted(new)))")
+    proc = _python(code, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    loaded = {name.split(".")[0] for name in proc.stdout.split()}
+    assert "tiktoken" not in loaded and "prometheus_client" not in loaded
+    if sys.version_info >= (3, 10):
+        assert loaded - set(sys.stdlib_module_names) == {"xai_lite"}
+
+
+def test_import_has_no_side_effects():
+    """Importing starts no thread, opens no file or socket and leaves the environment alone."""
+    code = ("import os, threading, sys; fds = len(os.listdir('/proc/self/fd')); env = dict(os.environ); "
+            "n = threading.active_count(); import xai_lite; "
+            "assert threading.active_count() == n; assert len(os.listdir('/proc/self/fd')) == fds; "
+            "assert dict(os.environ) == env; print('ok')")
+    proc = _python(code, cwd=ROOT)
+    assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_bare_copy_works_without_site_packages(tmp_path):
+    """A copy of xai_lite/ alone imports and builds a client under `python -S` (vendoring)."""
+    shutil.copytree(os.path.join(ROOT, "xai_lite"), str(tmp_path / "xai_lite"))
+    code = ("import sys; assert not any('site-packages' in p for p in sys.path); import xai_lite; "
+            "c = xai_lite.Client(api_key='xai-vendored-key-0000'); print(xai_lite.__version__, c.base_url)")
+    proc = _python(code, "-S", cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [xai_lite.__version__, "https://api.x.ai/v1"]
+
+
+def test_version_is_a_literal():
+    """__version__ is a literal in the package (vendored copies have no dist-info)."""
+    with open(os.path.join(ROOT, "xai_lite", "_version.py"), encoding="utf-8") as fh:
+        assert '__version__ = "%s"' % xai_lite.__version__ in fh.read()
+
+
+def test_no_module_is_over_800_lines():
+    """No file of the package grows past 800 lines."""
+    for folder, _, files in os.walk(os.path.join(ROOT, "xai_lite")):
+        for name in files:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                    assert sum(1 for _ in fh) <= 800, name
+
+
+def test_threads_are_not_left_behind(serve, client_for):
+    """Calls start no background thread of their own."""
+    from harness import ok_completion
+
+    server = serve(ok_completion)
+    before = set(threading.enumerate())
+    client_for(server).chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "x"}])
+    new = [t.name for t in set(threading.enumerate()) - before]
+    assert all(name.startswith("loopback-") for name in new), new
