@@ -18,10 +18,19 @@ from xai_lite import errors
 
 def test_all_is_sorted_and_complete():
     """__all__ lists exactly the public names of the package, in order."""
-    public = {name for name in vars(xai_lite) if not name.startswith("_") or name == "__version__"}
-    public -= {"cli", "errors", "types"}  # public submodules, imported as modules
+    public = {name for name in dir(xai_lite) if not name.startswith("_") or name == "__version__"}
+    public -= {"cli", "errors", "types", "typing"}  # modules, not exported names
+    public -= {name for name in public if type(getattr(xai_lite, name)).__name__ == "module"}
     assert sorted(xai_lite.__all__, key=str.lower) == sorted(public, key=str.lower)
     assert list(xai_lite.__all__) == sorted(xai_lite.__all__)
+
+
+def test_lazy_names_resolve_and_unknown_names_raise():
+    """Every lazily imported name resolves to an object of the module it is listed under."""
+    for name, module in xai_lite._LAZY.items():
+        assert getattr(xai_lite, name).__module__ in ("xai_lite", "xai_lite" + module), name
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        xai_lite.Nope
 
 
 def test_every_public_name_has_a_docstring():

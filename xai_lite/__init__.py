@@ -4,7 +4,13 @@ but the Python standard library.
 >>> from xai_lite import Client
 >>> client = Client()  # the key from XAI_API_KEY
 >>> client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "Hi"}])
+
+The core (client, errors, chat and models types) is imported with the package; the larger,
+optional parts are imported the first time one of their names is used (see ``_LAZY``), so that
+``import xai_lite`` stays close to the cost of importing http.client itself.
 """
+
+import typing
 
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, UNSET, Timeout
@@ -73,3 +79,24 @@ __all__ = [
 for _name in ("Client", "Timeout", "Secret", "ChatStream", "ChatCompletionAccumulator"):
     globals()[_name].__module__ = __name__
 del _name
+
+# name -> the submodule that defines it, imported on first use.
+_LAZY: typing.Dict[str, str] = {}
+
+if typing.TYPE_CHECKING:  # type checkers see the lazy names as ordinary imports
+    pass
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 'xai_lite' has no attribute %r" % name)
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> typing.List[str]:
+    return sorted(set(globals()) | set(_LAZY))

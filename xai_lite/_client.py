@@ -9,7 +9,7 @@ import os
 import ssl
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union, overload
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Protocol, Tuple, Type, TypeVar, Union, overload
 from urllib.parse import quote, urlencode
 
 from ._config import (
@@ -67,9 +67,17 @@ if TYPE_CHECKING:
 
 __all__ = ["Client", "USER_AGENT"]
 
-USER_AGENT = "xai-lite/%s python/%d.%d.%d" % ((__version__,) + tuple(sys.version_info[:3]))
+USER_AGENT = "xai-lite/%s python/%s" % (__version__, ".".join(map(str, sys.version_info[:3])))
 
 MessageParam = Union[Message, ChatCompletionMessage, Mapping[str, Any]]
+_W = TypeVar("_W", bound=WireObject)
+
+
+class Policies(Protocol):
+    """What a client hands its requests to when it was given reliability policies."""
+
+    def send(self, client: Client, request: Request) -> Exchange:
+        """Send ``request`` for ``client`` under the policies; return the checked response."""
 
 # The optional chat completion fields of reference/xai_api.md 1.1 (ChatCompletionParams above).
 CHAT_FIELDS = frozenset(
@@ -134,7 +142,7 @@ class Client:
             source = "XAI_BASE_URL" if url else "base_url"
         self._base_url = validate_base_url(url or DEFAULT_BASE_URL, allow_insecure_http=self._allow_insecure_http, source=source)
         self._origin = Origin(self._base_url)
-        self._timeout = Timeout() if timeout is UNSET else Timeout.coerce(timeout)  # type: ignore[arg-type]
+        self._timeout = Timeout() if timeout is UNSET else Timeout.coerce(timeout)
         self._max_response_bytes = _positive_int("max_response_bytes", max_response_bytes)
         self._default_headers = validate_headers(default_headers, source="default_headers")
         key = load_api_key(api_key, check_prefix=check_key_format)
@@ -145,6 +153,7 @@ class Client:
         self._transport = HTTPTransport(context, _FROM_ENV if proxy is UNSET else proxy)
         if self._origin.scheme == "https":
             self._transport.proxy(self._origin)  # validate a proxy setting now, not on first use
+        self._policies: Optional[Policies] = None  # reliability policies, when the client is handed any
         self._build_resources()
 
     def _build_resources(self) -> None:
@@ -191,7 +200,7 @@ class Client:
         if base_url is not None:
             clone.base_url = base_url
         if timeout is not UNSET:
-            clone._timeout = Timeout.coerce(timeout)  # type: ignore[arg-type]
+            clone._timeout = Timeout.coerce(timeout)
         if max_response_bytes is not None:
             clone._max_response_bytes = _positive_int("max_response_bytes", max_response_bytes)
         if default_headers is not None:
@@ -250,8 +259,8 @@ class Client:
         if body is not None:
             payload = encode_json(body)
             headers["Content-Type"] = "application/json"
-        limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)  # type: ignore[arg-type]
-        target = self._origin.base_path + path
+        limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)
+        target = path
         if extra_query:
             target += ("&" if "?" in target else "?") + urlencode(extra_query, doseq=True)
         start = time.monotonic()
@@ -266,8 +275,7 @@ class Client:
             limits.total,
         )
         try:
-            exchange = self._transport.send(self._origin, request)
-            self._check_status(exchange)
+            exchange = self._send(request)
         except XaiError as exc:
             exc.client_request_id = request_id
             exc.message = self._scrub(exc.message)
@@ -281,11 +289,11 @@ class Client:
         body: Any = None,
         *,
         expect: str,
-        cls: Any,
+        cls: Type[_W],
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, Any]] = None,
         timeout: Union[TimeoutTypes, Unset] = UNSET,
-    ) -> Any:
+    ) -> _W:
         """One JSON call: send, check, read a JSON object holding ``expect``, parse it as ``cls``.
         Every error it raises carries the request ids."""
         exchange, request_id = self._exchange(
@@ -298,6 +306,19 @@ class Client:
             if exc.request_id is None:
                 exc.request_id = exchange.request_id
             raise
+
+    def _send(self, request: Request) -> Exchange:
+        """Send ``request`` and check the answer's status. Without reliability policies this is
+        exactly one attempt to the base URL; with them, reliability/ decides what happens."""
+        if self._policies is not None:
+            return self._policies.send(self, request)
+        return self._send_once(self._origin, request)
+
+    def _send_once(self, origin: Origin, request: Request) -> Exchange:
+        """One attempt to ``origin``: the response, with an error status already raised."""
+        exchange = self._transport.send(origin, request)
+        self._check_status(exchange)
+        return exchange
 
     # Errors about a response are built in helpers that return them, and raised by their
     # callers: the frame that held the raw body (which a server might have made echo the key)
@@ -377,6 +398,7 @@ class Client:
     def _not_a_stream(self, exchange: Exchange, content_type: str) -> XaiError:
         body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
         data, problem = decode_json(body) if _is_json(content_type) else (None, "not JSON")
+        error: XaiError
         if not problem and isinstance(data, dict) and data.get("error") is not None:
             error = api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
             error.message = "the server answered a stream request with a JSON error: " + error.message
@@ -453,10 +475,15 @@ class ChatCompletions:
         """
         body = chat_body(model, messages, stream, params, extra_body)
         client = self._client
-        options = {"extra_headers": extra_headers, "extra_query": extra_query, "timeout": timeout}
         if not stream:
-            return client._request("POST", "/chat/completions", body, expect="choices", cls=ChatCompletion, **options)
-        exchange, request_id = client._exchange("POST", "/chat/completions", body, stream=True, **options)
+            return client._request(
+                "POST", "/chat/completions", body, expect="choices", cls=ChatCompletion,
+                extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
+            )
+        exchange, request_id = client._exchange(
+            "POST", "/chat/completions", body, stream=True,
+            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
+        )
         return client._stream(exchange, request_id)
 
 
@@ -540,7 +567,7 @@ def chat_body(
     return body
 
 
-def _parsed(cls: Any, data: Dict[str, Any], exchange: Exchange) -> Any:
+def _parsed(cls: Type[_W], data: Dict[str, Any], exchange: Exchange) -> _W:
     try:
         obj = cls._parse(data)
     except (AttributeError, TypeError, KeyError):

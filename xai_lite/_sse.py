@@ -235,7 +235,7 @@ class SSEDecoder:
 
 
 def _new_event(fields: tuple[str, str, str, int | None]) -> ServerSentEvent:
-    return tuple.__new__(ServerSentEvent, fields)  # type: ignore[type-var,return-value]
+    return tuple.__new__(ServerSentEvent, fields)
 
 
 def encode_event(event: ServerSentEvent, *, line_ending: str = "\n") -> bytes:

@@ -10,7 +10,7 @@ answer never looks like a complete one. The connection goes back to the pool onl
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Generator, List, Optional
 
 from ._sse import SSEDecoder, ServerSentEvent
 from ._transport import Exchange
@@ -154,7 +154,7 @@ class _StreamState:
             raise self.api_error(obj, payload, delivered)
 
 
-def _chunks(state: _StreamState) -> Iterator[ChatCompletionChunk]:
+def _chunks(state: _StreamState) -> Generator[ChatCompletionChunk, None, None]:
     # The hot loop: one read, one decoder call, one json.loads and one parse per chunk.
     exchange = state.exchange
     decoder = state.decoder

@@ -61,8 +61,9 @@ class Origin:
 
 
 class Request:
-    """One HTTP request, ready to send. ``deadline`` is a ``time.monotonic()`` value (or None)
-    computed from the ``total`` budget when the logical call began, so retries share it."""
+    """One HTTP request, ready to send to any origin: ``path`` (with its query) follows the
+    origin's base path. ``deadline`` is a ``time.monotonic()`` value (or None) computed from the
+    ``total`` budget when the logical call began, so retries and failover share it."""
 
     __slots__ = ("method", "path", "headers", "body", "deadline", "connect_timeout", "read_timeout", "total")
 
@@ -212,7 +213,7 @@ class _Connection(http.client.HTTPConnection):
             raise _Expired(phase, timeout if phase == "connect" else timer.total) from None
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.tsock = tsock = _TimedSocket(raw, timer)
-        self.sock = tsock  # type: ignore[assignment]
+        self.sock = tsock
         if self.proxy:
             self.proxy.tunnel(tsock, self.host, self.port)
         if self.context is not None:
@@ -514,7 +515,7 @@ class HTTPTransport:
         failure: Optional[XaiError] = None
         stage = "send"
         try:
-            conn.request(request.method, request.path, request.body, request.headers)
+            conn.request(request.method, origin.base_path + request.path, request.body, request.headers)
             stage = "response"
             response = conn.getresponse()
         except _FAILURES as exc:
@@ -530,7 +531,7 @@ class HTTPTransport:
         if failure is not None:
             conn.close()
             raise failure
-        headers = {}
+        headers: Dict[str, str] = {}
         for name, value in response.msg.items():
             name = name.lower()
             headers[name] = headers[name] + ", " + value if name in headers else value

@@ -433,23 +433,23 @@ class ChatCompletionChunk(WireObject):
                     calls = delta.get("tool_calls")
                     if calls:
                         delta["tool_calls"] = [ChoiceDeltaToolCall._parse(call) for call in calls]
-                    obj = _new(ChoiceDelta)
-                    obj.__dict__ = delta
-                    choice["delta"] = obj
+                    parsed_delta = _new(ChoiceDelta)
+                    parsed_delta.__dict__ = delta
+                    choice["delta"] = parsed_delta
                 elif "delta" not in choice:
                     choice["delta"] = ChoiceDelta()
                 logprobs = choice.get("logprobs")
                 if logprobs is not None:
                     choice["logprobs"] = ChoiceLogprobs._parse(logprobs)
-                obj = _new(ChunkChoice)
-                obj.__dict__ = choice
-                choices[i] = obj
+                parsed_choice = _new(ChunkChoice)
+                parsed_choice.__dict__ = choice
+                choices[i] = parsed_choice
         usage = data.get("usage")
         if usage is not None:
             data["usage"] = Usage._parse(usage)
         chunk = _new(cls)
         chunk.__dict__ = data
-        return chunk  # type: ignore[no-any-return]
+        return chunk
 
 
 # ---------------------------------------------------------------------------------------------
