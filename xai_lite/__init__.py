@@ -10,7 +10,7 @@ optional parts are imported the first time one of their names is used (see ``_LA
 ``import xai_lite`` stays close to the cost of importing http.client itself.
 """
 
-import typing
+import typing as _typing
 
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, UNSET, Timeout
@@ -81,13 +81,13 @@ for _name in ("Client", "Timeout", "Secret", "ChatStream", "ChatCompletionAccumu
 del _name
 
 # name -> the submodule that defines it, imported on first use.
-_LAZY: typing.Dict[str, str] = {}
+_LAZY: _typing.Dict[str, str] = {}
 
-if typing.TYPE_CHECKING:  # type checkers see the lazy names as ordinary imports
+if _typing.TYPE_CHECKING:  # type checkers see the lazy names as ordinary imports
     pass
 
 
-def __getattr__(name: str) -> typing.Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError("module 'xai_lite' has no attribute %r" % name)
@@ -98,5 +98,5 @@ def __getattr__(name: str) -> typing.Any:
     return value
 
 
-def __dir__() -> typing.List[str]:
+def __dir__() -> _typing.List[str]:
     return sorted(set(globals()) | set(_LAZY))
