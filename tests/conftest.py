@@ -11,8 +11,7 @@ from typing import Any, Callable, Iterator, List
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import LoopbackServer  # noqa: E402
 
@@ -103,8 +102,3 @@ def client_for(canary: str) -> Iterator[Callable[..., xai_lite.Client]]:
     yield make
     for client in clients:
         client.close()
-
-
-def open_fds() -> int:
-    """How many file descriptors this process has open (Linux)."""
-    return len(os.listdir("/proc/self/fd"))

@@ -7,8 +7,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
-from harness import chunk_event
+from harness import ROOT, chunk_event
 
 from xai_lite import cli
 

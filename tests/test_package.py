@@ -10,7 +10,7 @@ import sys
 import threading
 
 import pytest
-from conftest import ROOT
+from harness import ROOT
 
 import xai_lite
 from xai_lite import errors

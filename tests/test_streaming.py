@@ -8,8 +8,7 @@ import json
 import time
 
 import pytest
-from conftest import open_fds
-from harness import chunk_event, completion_body
+from harness import chunk_event, completion_body, open_fds
 
 from xai_lite import (
     ApiError,

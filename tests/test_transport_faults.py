@@ -8,8 +8,7 @@ import time
 import tracemalloc
 
 import pytest
-from conftest import open_fds
-from harness import completion_body, ok_completion
+from harness import completion_body, ok_completion, open_fds
 
 import xai_lite
 from xai_lite import HttpError, NetworkError, RequestTimeoutError, Timeout
