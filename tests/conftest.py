@@ -20,7 +20,8 @@ import xai_lite  # noqa: E402
 try:
     from hypothesis import settings
 
-    settings.register_profile("default", deadline=None, max_examples=200)
+    # No example database: CI runs several Pythons in one tree at once, and nothing is written into it.
+    settings.register_profile("default", deadline=None, max_examples=200, database=None)
     settings.load_profile("default")
 except ImportError:  # pragma: no cover - hypothesis is in the test extra
     pass

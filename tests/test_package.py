@@ -28,7 +28,9 @@ def test_all_is_sorted_and_complete():
 def test_lazy_names_resolve_and_unknown_names_raise():
     """Every lazily imported name resolves to an object of the module it is listed under."""
     for name, module in xai_lite._LAZY.items():
-        assert getattr(xai_lite, name).__module__ in ("xai_lite", "xai_lite" + module), name
+        value = getattr(xai_lite, name)
+        if isinstance(value, type) or callable(value):
+            assert value.__module__ in ("xai_lite", "xai_lite" + module), name
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         xai_lite.Nope
 
@@ -75,6 +77,14 @@ def test_import_pulls_in_no_extra_and_no_third_party_module():
     assert "tiktoken" not in loaded and "prometheus_client" not in loaded
     if sys.version_info >= (3, 10):
         assert loaded - set(sys.stdlib_module_names) == {"xai_lite"}
+
+
+def test_import_is_lazy():
+    """`import xai_lite` loads no HTTP machinery; the first use of Client does."""
+    code = ("import sys; import xai_lite; print('http.client' in sys.modules, 'xai_lite._client' in sys.modules, "
+            "'dataclasses' in sys.modules); xai_lite.Client; print('xai_lite._client' in sys.modules)")
+    proc = _python(code, cwd=ROOT)
+    assert proc.stdout.split() == ["False", "False", "False", "True"], proc.stderr
 
 
 def test_import_has_no_side_effects():

@@ -5,17 +5,14 @@ but the Python standard library.
 >>> client = Client()  # the key from XAI_API_KEY
 >>> client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "Hi"}])
 
-The core (client, errors, chat and models types) is imported with the package; the larger,
-optional parts are imported the first time one of their names is used (see ``_LAZY``), so that
-``import xai_lite`` stays close to the cost of importing http.client itself.
+Importing the package loads only the errors and the version. Every other name is imported from
+its module the first time it is used (see ``_LAZY``): a program (or a Lambda handler) pays for the
+HTTP machinery when it makes a client, and for the Responses API, tools or reliability classes
+only if it uses them.
 """
 
 import typing as _typing
 
-from ._client import Client
-from ._config import DEFAULT_BASE_URL, UNSET, Timeout
-from ._secrets import Secret, load_api_key
-from ._streaming import ChatCompletionAccumulator, ChatStream
 from ._version import __version__
 from .errors import (
     ApiError,
@@ -33,15 +30,40 @@ from .errors import (
     StreamingError,
     XaiError,
 )
-from .types import (
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatCompletionMessage,
-    Message,
-    Model,
-    ModelList,
-    Usage,
-)
+
+# name -> the module that defines it, imported on first use.
+_LAZY: _typing.Dict[str, str] = {
+    "ChatCompletion": ".types",
+    "ChatCompletionAccumulator": "._streaming",
+    "ChatCompletionChunk": ".types",
+    "ChatCompletionMessage": ".types",
+    "ChatStream": "._streaming",
+    "Client": "._client",
+    "DEFAULT_BASE_URL": "._config",
+    "Message": ".types",
+    "Model": ".types",
+    "ModelList": ".types",
+    "Secret": "._secrets",
+    "Timeout": "._config",
+    "UNSET": "._config",
+    "Usage": ".types",
+    "load_api_key": "._secrets",
+}
+
+if _typing.TYPE_CHECKING:  # type checkers see the lazy names as ordinary imports
+    from ._client import Client
+    from ._config import DEFAULT_BASE_URL, UNSET, Timeout
+    from ._secrets import Secret, load_api_key
+    from ._streaming import ChatCompletionAccumulator, ChatStream
+    from .types import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatCompletionMessage,
+        Message,
+        Model,
+        ModelList,
+        Usage,
+    )
 
 __all__ = [
     "ApiError",
@@ -75,16 +97,6 @@ __all__ = [
     "__version__",
     "load_api_key",
 ]
-
-for _name in ("Client", "Timeout", "Secret", "ChatStream", "ChatCompletionAccumulator"):
-    globals()[_name].__module__ = __name__
-del _name
-
-# name -> the submodule that defines it, imported on first use.
-_LAZY: _typing.Dict[str, str] = {}
-
-if _typing.TYPE_CHECKING:  # type checkers see the lazy names as ordinary imports
-    pass
 
 
 def __getattr__(name: str) -> _typing.Any:
