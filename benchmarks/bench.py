@@ -71,13 +71,14 @@ else:
                 yield chunk.choices[0].delta.content
 if mode == "seq":
     complete()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for _ in range(count):
         complete()
-    print(json.dumps({"us_per_request": (time.perf_counter() - t) / count * 1e6}))
+    print(json.dumps({"us_per_request": (time.perf_counter() - t) / count * 1e6,
+                      "cpu_us_per_request": (time.process_time() - c) / count * 1e6}))
 elif mode == "stream":
     assert sum(1 for _ in stream(10)) == 10
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     first = None
     n = 0
     for piece in stream(count):
@@ -85,7 +86,8 @@ elif mode == "stream":
             first = time.perf_counter() - t
         n += 1
     assert n == count, n
-    print(json.dumps({"us_per_chunk": (time.perf_counter() - t) / n * 1e6, "ttfc_ms": first * 1e3}))
+    print(json.dumps({"us_per_chunk": (time.perf_counter() - t) / n * 1e6, "ttfc_ms": first * 1e3,
+                      "cpu_us_per_chunk": (time.process_time() - c) / n * 1e6}))
 elif mode == "conc":
     complete()
     barrier = threading.Barrier(count + 1)
@@ -148,8 +150,8 @@ def main():
             for who in order:
                 results.setdefault(("import, net of `python -c pass` (ms)", who), []).append(
                     (wall(IMPORTS[who]) - base) * 1e3)
-            for mode, count, fields in (("seq", opts.requests, ("us_per_request",)),
-                                        ("stream", opts.chunks, ("us_per_chunk", "ttfc_ms")),
+            for mode, count, fields in (("seq", opts.requests, ("us_per_request", "cpu_us_per_request")),
+                                        ("stream", opts.chunks, ("us_per_chunk", "cpu_us_per_chunk", "ttfc_ms")),
                                         ("conc", opts.threads, ("wall_ms", "rss_mib"))):
                 for who in order:
                     data = json.loads(run([sys.executable, "-c", CLIENT, mode, str(port), str(count), who], env))
@@ -171,13 +173,16 @@ def main():
 
 LABELS = {
     "import": "import, net of `python -c pass` (ms)",
-    "us_per_request": "sequential request, keep-alive (us)",
-    "us_per_chunk": "stream chunk (us)",
+    "us_per_request": "sequential request, keep-alive, wall (us)",
+    "cpu_us_per_request": "sequential request, client CPU (us)",
+    "us_per_chunk": "stream chunk, wall (us)",
+    "cpu_us_per_chunk": "stream chunk, client CPU (us)",
     "ttfc_ms": "time to first chunk, warm (ms)",
     "wall_ms": "concurrent requests, threads, wall (ms)",
     "rss_mib": "concurrent requests, peak RSS (MiB)",
 }
-ORDER = ["import", "us_per_request", "us_per_chunk", "ttfc_ms", "wall_ms", "rss_mib"]
+ORDER = ["import", "us_per_request", "cpu_us_per_request", "us_per_chunk", "cpu_us_per_chunk", "ttfc_ms", "wall_ms",
+         "rss_mib"]
 
 if __name__ == "__main__":
     main()

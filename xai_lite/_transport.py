@@ -130,7 +130,7 @@ class _TimedSocket:
 
     def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
         self._readers += 1
-        return io.BufferedReader(_TimedReader(self), _READ_SIZE)
+        return io.BufferedReader(_TimedReader(self), io.DEFAULT_BUFFER_SIZE)
 
     def sendall(self, data: bytes) -> None:
         timeout, phase = self.timer.next_timeout(self.timer.read, "write")
@@ -356,27 +356,36 @@ class Exchange:
                 "nothing was read" % (declared, limit),
                 status_code=self.status,
             )
-        buffer = bytearray()
+        # A declared length is read in one exact read. Otherwise (chunked, or up to the close),
+        # read1() takes what has arrived, allocating only that: HTTPResponse.read(n) would
+        # allocate and zero n bytes on every call.
+        pieces: List[bytes] = []
+        received = 0
         failure: Optional[XaiError] = None
         try:
-            while len(buffer) <= limit:
-                chunk = response.read(min(_READ_SIZE * 4, limit + 1 - len(buffer)))
-                if not chunk:
+            if declared is not None:
+                pieces.append(response.read(min(declared, limit + 1)))
+                received = len(pieces[0])
+            while received <= limit:
+                piece = response.read1(min(_READ_SIZE, limit + 1 - received))
+                if not piece:
                     break
-                buffer += chunk
+                pieces.append(piece)
+                received += len(piece)
         except _FAILURES as exc:
-            failure = _translate(exc, "body", self._conn, status=self.status, received=len(buffer))
+            failure = _translate(exc, "body", self._conn, status=self.status, received=received)
         except BaseException:
             self.close()
             raise
         if failure is not None:
-            buffer = bytearray()
+            pieces = []
             self.close()
             raise failure
-        if len(buffer) > limit:
+        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if received > limit:
             self.close()
             if truncate:
-                return bytes(buffer[:limit])
+                return body[:limit]
             raise HttpError(
                 "the response body is larger than the %d-byte limit (max_response_bytes)" % limit,
                 status_code=self.status,
@@ -385,11 +394,11 @@ class Exchange:
             self.close()
             raise HttpError(
                 "the response body was cut off: %d bytes received, %d more expected"
-                % (len(buffer), response.length),
+                % (received, response.length),
                 status_code=self.status,
             )
         self.release()
-        return bytes(buffer)
+        return body
 
     def read1(self) -> bytes:
         """The bytes available now (at least one, waiting if needed); ``b""`` at the end."""
@@ -532,7 +541,9 @@ class HTTPTransport:
             conn.close()
             raise failure
         headers: Dict[str, str] = {}
-        for name, value in response.msg.items():
+        for name, value in response.msg.raw_items():  # as received: items() runs email policies
+            if not value.isascii():  # http.client kept undecodable bytes as surrogates
+                value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             name = name.lower()
             headers[name] = headers[name] + ", " + value if name in headers else value
         exchange = Exchange(self, conn, response, headers)
@@ -588,9 +599,9 @@ def _arm(timer: _Timer, request: Request) -> None:
 
 def _framing_problem(response: http.client.HTTPResponse, headers: Dict[str, str]) -> str:
     """What is wrong with a response's framing headers, or "" (checked before any body read)."""
-    lengths = response.msg.get_all("content-length") or []
-    if lengths and "chunked" not in headers.get("transfer-encoding", "").lower():
-        values = {value.strip() for length in lengths for value in length.split(",")}
+    length = headers.get("content-length")
+    if length is not None and "chunked" not in headers.get("transfer-encoding", "").lower():
+        values = {value.strip() for value in length.split(",")}
         if len(values) > 1:
             return "the response has conflicting Content-Length headers %s" % sorted(values)
         value = values.pop()
