@@ -452,11 +452,6 @@ class Exchange:
             self._response.close()
             conn.close()
 
-    @property
-    def closed(self) -> bool:
-        """True once the connection was released or closed."""
-        return self._conn is None
-
 
 _FAILURES = (OSError, http.client.HTTPException, _Expired, _ProxyRefused, ValueError)
 
