@@ -361,26 +361,19 @@ class Exchange:
         # allocate and zero n bytes on every call.
         pieces: List[bytes] = []
         received = 0
-        failure: Optional[XaiError] = None
-        try:
+        with _Guard("body", self._conn, self.close, self.status) as guard:
             if declared is not None:
                 pieces.append(response.read(min(declared, limit + 1)))
-                received = len(pieces[0])
+                received = guard.received = len(pieces[0])
             while received <= limit:
                 piece = response.read1(min(_READ_SIZE, limit + 1 - received))
                 if not piece:
                     break
                 pieces.append(piece)
-                received += len(piece)
-        except _FAILURES as exc:
-            failure = _translate(exc, "body", self._conn, status=self.status, received=received)
-        except BaseException:
-            self.close()
-            raise
-        if failure is not None:
+                received = guard.received = received + len(piece)
+        if guard.failure is not None:
             pieces = []
-            self.close()
-            raise failure
+            guard.check()
         body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if received > limit:
             self.close()
@@ -402,17 +395,10 @@ class Exchange:
 
     def read1(self) -> bytes:
         """The bytes available now (at least one, waiting if needed); ``b""`` at the end."""
-        failure: Optional[XaiError] = None
-        try:
+        data = b""
+        with _Guard("stream", self._conn, self.close, self.status) as guard:
             data = self._response.read1(_READ_SIZE)
-        except _FAILURES as exc:
-            failure = _translate(exc, "stream", self._conn, status=self.status)
-        except BaseException:
-            self.close()
-            raise
-        if failure is not None:
-            self.close()
-            raise failure
+        guard.check()
         if not data and self._response.length:
             self.close()
             raise HttpError(
@@ -454,6 +440,46 @@ class Exchange:
 
 
 _FAILURES = (OSError, http.client.HTTPException, _Expired, _ProxyRefused, ValueError)
+
+
+class _Guard:
+    """Runs a block of socket work; on failure closes the connection and keeps the translated
+    error in ``failure``, for the caller to raise with :meth:`check` *after* the block. Raising
+    inside an ``except`` would chain the low-level exception, and with it http.client's frames,
+    whose locals hold the request (reliability.md M7). Anything else (KeyboardInterrupt, say)
+    closes the connection and propagates unchanged.
+
+    ``stage`` and ``received`` may be updated inside the block; ``exc_type`` is the type of the
+    low-level exception that was caught.
+    """
+
+    __slots__ = ("stage", "conn", "close", "status", "received", "failure", "exc_type")
+
+    def __init__(self, stage: str, conn: Optional[_Connection], close: Any, status: int = 0) -> None:
+        self.stage = stage
+        self.conn = conn
+        self.close = close
+        self.status = status
+        self.received = 0
+        self.failure: Optional[XaiError] = None
+        self.exc_type: Optional[type] = None
+
+    def __enter__(self) -> _Guard:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if exc is None:
+            return False
+        self.close()
+        if not isinstance(exc, _FAILURES):
+            return False
+        self.exc_type = exc_type
+        self.failure = _translate(exc, self.stage, self.conn, status=self.status, received=self.received)
+        return True
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise self.failure
 
 
 class HTTPTransport:
@@ -501,40 +527,23 @@ class HTTPTransport:
         conn = _Connection(origin, self._context if origin.scheme == "https" else None, proxy)
         conn.connect_timeout = request.connect_timeout
         _arm(conn.timer, request)
-        failure: Optional[XaiError] = None
-        try:
+        with _Guard("connect", conn, conn.close) as guard:
             conn.connect()
-        except _FAILURES as exc:
-            failure = _translate(exc, "connect", conn)
-        except BaseException:
-            conn.close()
-            raise
-        if failure is not None:
-            conn.close()
-            raise failure
+        guard.check()
         return conn
 
     def _attempt(self, conn: _Connection, origin: Origin, request: Request, reused: bool) -> Optional[Exchange]:
         _arm(conn.timer, request)
-        failure: Optional[XaiError] = None
-        stage = "send"
-        try:
+        with _Guard("send", conn, conn.close) as guard:
             conn.request(request.method, origin.base_path + request.path, request.body, request.headers)
-            stage = "response"
+            guard.stage = "response"
             response = conn.getresponse()
-        except _FAILURES as exc:
-            if reused and stage == "send" and isinstance(exc, OSError) and not isinstance(exc, socket.timeout):
+        if reused and guard.stage == "send" and guard.exc_type is not None:
+            if issubclass(guard.exc_type, OSError) and not issubclass(guard.exc_type, socket.timeout):
                 # The server closed this kept-alive connection as we started writing: it cannot
                 # have acted on a request it did not receive, so a fresh connection is safe.
-                conn.close()
                 return None
-            failure = _translate(exc, stage, conn)
-        except BaseException:
-            conn.close()
-            raise
-        if failure is not None:
-            conn.close()
-            raise failure
+        guard.check()
         headers: Dict[str, str] = {}
         for name, value in response.msg.raw_items():  # as received: items() runs email policies
             if not value.isascii():  # http.client kept undecodable bytes as surrogates
