@@ -243,10 +243,7 @@ class LoopbackServer:
 
     def stop(self) -> None:
         self.stopping.set()
-        try:
-            self.listener.close()
-        except OSError:
-            pass
+        _shut(self.listener)  # wakes the accept loop at once instead of at its next timeout
         self._acceptor.join(2)
         with self._lock:
             conns = list(self._conns)
@@ -406,7 +403,7 @@ class ConnectProxy:
 
     def stop(self) -> None:
         self._stop.set()
-        self.listener.close()
+        _shut(self.listener)
         for sock in list(self._sockets):
             _shut(sock)
         for t in self._threads:
@@ -427,3 +424,175 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
             dst.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+
+
+# -- Responses API and tool-calling scripts -------------------------------------------------------
+
+
+def response_body(text: str = "Hello", *, output: Optional[List[Dict[str, Any]]] = None, rid: str = "resp-1",
+                  status: str = "completed", **extra: Any) -> Dict[str, Any]:
+    """A /v1/responses result with one message item (or the given ``output`` items)."""
+    if output is None:
+        output = [{"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+                   "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}]
+    body: Dict[str, Any] = {"id": rid, "object": "response", "created_at": 1, "model": "grok-4", "status": status,
+                            "output": output,
+                            "usage": {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12,
+                                      "output_tokens_details": {"reasoning_tokens": 4},
+                                      "input_tokens_details": {"cached_tokens": 0}}}
+    body.update(extra)
+    return body
+
+
+def response_event(kind: str, **fields: Any) -> bytes:
+    """One Responses stream frame as xAI sends it: an ``event:`` line naming the type, then data."""
+    payload = dict(type=kind, **fields)
+    return b"event: " + kind.encode() + b"\ndata: " + json.dumps(payload).encode("utf-8") + b"\n\n"
+
+
+def response_stream(text_pieces: Iterable[str], *, terminal: str = "response.completed",
+                    final: Optional[Dict[str, Any]] = None) -> List[bytes]:
+    """The frames of a small Responses stream: created, text deltas, then the terminal event."""
+    pieces = list(text_pieces)
+    final = final if final is not None else response_body("".join(pieces), status=terminal.split(".")[1])
+    frames = [response_event("response.created", sequence_number=0, response=response_body(output=[], status="in_progress"))]
+    for i, piece in enumerate(pieces):
+        frames.append(response_event("response.output_text.delta", sequence_number=i + 1, item_id="msg_1",
+                                     output_index=0, content_index=0, delta=piece))
+    frames.append(response_event(terminal, sequence_number=len(pieces) + 1, response=final))
+    return frames
+
+
+def tool_call_completion(*calls: Tuple[str, str, Dict[str, Any]]) -> Dict[str, Any]:
+    """A chat completion whose message asks for the ``(id, name, arguments)`` tool calls."""
+    message = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": cid, "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+        for cid, name, args in calls]}
+    return completion_body(choices=[{"index": 0, "message": message, "finish_reason": "tool_calls"}])
+
+
+def scripted(*replies: Any) -> Handler:
+    """A handler answering successive requests with the given JSON bodies (the last one repeats)."""
+    queue = list(replies)
+
+    def handler(request: Recorded, reply: Reply) -> None:
+        body = queue.pop(0) if len(queue) > 1 else queue[0]
+        reply.json(body)
+
+    return handler
+
+
+# -- Reliability: fake clocks and scripted failures ------------------------------------------------
+
+import heapq  # noqa: E402  (kept with the helpers that use it; this section is appended)
+
+
+class FakeClock:
+    """Fake time for tests that sleep from one thread at a time: ``sleep()`` returns at once,
+    moves ``now`` forward and is recorded in ``sleeps``."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: List[float] = []
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += max(seconds, 0.0)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
+class VirtualClock:
+    """Fake time for many threads, in discrete-event style: ``sleep()`` blocks until each of
+    the ``workers`` threads is asleep or ``done()``, then time jumps to the earliest wake-up.
+    Nothing really waits, yet every thread sees a consistent timeline."""
+
+    def __init__(self, workers: int, start: float = 0.0) -> None:
+        self.now = start
+        self._cond = threading.Condition()
+        self._active = workers
+        self._wakes: List[float] = []  # a heap of wake-up times
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with self._cond:
+            wake = self.now + seconds
+            heapq.heappush(self._wakes, wake)
+            self._active -= 1
+            self._advance()
+            give_up = time.monotonic() + 30
+            while self.now < wake:
+                if not self._cond.wait(max(0.0, give_up - time.monotonic())):
+                    raise RuntimeError("VirtualClock stalled: a worker neither slept nor called done()")
+
+    @property
+    def sleepers(self) -> int:
+        """How many workers are asleep right now."""
+        with self._cond:
+            return len(self._wakes)
+
+    def done(self) -> None:
+        """The calling worker is finished: time may move on without it."""
+        with self._cond:
+            self._active -= 1
+            self._advance()
+
+    def _advance(self) -> None:
+        if self._active == 0 and self._wakes:
+            self.now = max(self.now, self._wakes[0])
+            while self._wakes and self._wakes[0] <= self.now:
+                heapq.heappop(self._wakes)
+                self._active += 1  # on behalf of the sleeper this wakes
+            self._cond.notify_all()
+
+
+def in_turn(*handlers: Handler) -> Handler:
+    """A handler that answers the n-th request with the n-th handler (the last one repeats)."""
+    queue = list(handlers)
+    lock = threading.Lock()
+
+    def handler(request: Recorded, reply: Reply) -> None:
+        with lock:
+            step = queue.pop(0) if len(queue) > 1 else queue[0]
+        step(request, reply)
+
+    return handler
+
+
+def error_reply(status: int, headers: Optional[Dict[str, str]] = None, message: str = "scripted failure") -> Handler:
+    """A handler answering with ``status`` and an OpenAI-style JSON error body."""
+    body = json.dumps({"error": {"message": message, "type": "scripted"}}).encode("utf-8")
+
+    def handler(request: Recorded, reply: Reply) -> None:
+        reply.respond(status, body, headers)
+
+    return handler
+
+
+def models_body(*ids: str) -> Dict[str, Any]:
+    """A /v1/models list."""
+    return {"object": "list", "data": [{"id": i, "object": "model", "created": 1, "owned_by": "xai"} for i in ids]}
+
+
+def ok_models(request: Recorded, reply: Reply) -> None:
+    reply.json(models_body("grok-4", "grok-3-mini"))
+
+
+def refused_port() -> int:
+    """A loopback port that refuses connections (bound, never listening, then released)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port

@@ -12,9 +12,8 @@ from typing import Any, Dict, List
 import pytest
 from corpus import body_bytes, exchanges, load, replay, response_header, sse_payloads
 
-import xai_lite
 from xai_lite import ApiError, AuthenticationError, BadRequestError, ChatCompletionAccumulator, ServerError
-from xai_lite._client import CHAT_FIELDS
+from xai_lite._chat import CHAT_FIELDS
 
 CHAT = exchanges("/v1/chat/completions", "/api/v1/chat/completions")
 

@@ -324,3 +324,47 @@ def test_concurrent_calls_share_the_pool_safely(serve, client_for):
     while open_fds() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert open_fds() <= before
+
+
+@pytest.mark.parametrize("framing", ["chunked", "close"])
+def test_oversized_body_never_holds_two_copies(serve, client_for, framing):
+    """L5, F10: a chunked or close-delimited body over the cap is refused with peak memory
+    under cap + 2 MiB (the pieces are not joined before the size check)."""
+    cap = 4 * 1024 * 1024
+    piece = b" " * (256 * 1024)
+
+    def handler(req, reply):
+        if framing == "chunked":
+            reply.start_chunked(content_type="application/json")
+            for _ in range(32):
+                reply.chunk(piece)
+            reply.end_chunks()
+        else:
+            reply.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+            for _ in range(32):
+                reply.send(piece)
+            reply.close()
+
+    client = client_for(serve(handler), max_response_bytes=cap)
+    tracemalloc.start()
+    try:
+        with pytest.raises(HttpError, match="limit"):
+            chat(client)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < cap + 2 * 1024 * 1024
+
+
+def test_request_ids_from_the_server_are_sanitised(serve, client_for):
+    """B15: an x-request-id with control characters is cleaned before it reaches a result or an error."""
+    def handler(req, reply):
+        status = 200 if req.json["messages"][0]["content"] == "ok" else 500
+        reply.respond(status, __import__("json").dumps(completion_body()).encode(), {"x-request-id": "id\x07-\x1b[31m1"})
+
+    client = client_for(serve(handler))
+    result = client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "ok"}])
+    assert result.request_id == "id-[31m1"
+    with pytest.raises(xai_lite.ServerError) as info:
+        client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "fail"}])
+    assert info.value.request_id == "id-[31m1" and "\x07" not in str(info.value)

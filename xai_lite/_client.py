@@ -1,22 +1,34 @@
-"""The :class:`Client`: configuration, request building, response checking, and the resource
-namespaces (``client.chat.completions``, ``client.models``) shaped like the ``openai`` package's.
+"""The :class:`Client`: configuration, request building and response checking. The resource
+namespaces it carries (``client.chat``, ``client.models``, ``client.responses``) live in their own
+modules.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Protocol, Tuple, Type, TypeVar, Union, overload
-from urllib.parse import quote, urlencode
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
+from urllib.parse import urlencode
 
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_EVENT_CHARS,
-    DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     UNSET,
     Timeout,
@@ -26,50 +38,23 @@ from ._config import (
     validate_headers,
 )
 from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
+from ._chat import Chat, Models
 from ._streaming import ChatStream
 from ._transport import _FROM_ENV, Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
+from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
 from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, sanitize
-from .types import ChatCompletion, ChatCompletionMessage, Message, Model, ModelList, WireObject
+from .types import WireObject
 
 if TYPE_CHECKING:
-    from typing_extensions import Literal, TypedDict, Unpack
-
-    class ChatCompletionParams(TypedDict, total=False):
-        """The optional fields of a chat completion request (reference/xai_api.md 1.1)."""
-
-        deferred: bool
-        frequency_penalty: Optional[float]
-        logit_bias: Optional[Dict[str, float]]
-        logprobs: Optional[bool]
-        max_completion_tokens: Optional[int]
-        max_tokens: Optional[int]
-        n: Optional[int]
-        parallel_tool_calls: Optional[bool]
-        presence_penalty: Optional[float]
-        prompt_cache_key: Optional[str]
-        reasoning_effort: Optional[str]
-        response_format: Optional[Dict[str, Any]]
-        safety_identifier: Optional[str]
-        search_parameters: Optional[Dict[str, Any]]
-        seed: Optional[int]
-        service_tier: Optional[str]
-        stop: Union[str, List[str], None]
-        stream_options: Optional[Dict[str, Any]]
-        temperature: Optional[float]
-        tool_choice: Union[str, Dict[str, Any], None]
-        tools: Optional[List[Dict[str, Any]]]
-        top_logprobs: Optional[int]
-        top_p: Optional[float]
-        user: Optional[str]
-        web_search_options: Optional[Dict[str, Any]]
+    from ._responses import Responses
+    from .reliability import CircuitBreaker, FailoverPolicy, RateLimiter, RetryPolicy
 
 
 __all__ = ["Client", "USER_AGENT"]
 
 USER_AGENT = "xai-lite/%s python/%s" % (__version__, ".".join(map(str, sys.version_info[:3])))
 
-MessageParam = Union[Message, ChatCompletionMessage, Mapping[str, Any]]
 _W = TypeVar("_W", bound=WireObject)
 
 
@@ -78,21 +63,6 @@ class Policies(Protocol):
 
     def send(self, client: Client, request: Request) -> Exchange:
         """Send ``request`` for ``client`` under the policies; return the checked response."""
-
-# The optional chat completion fields of reference/xai_api.md 1.1 (ChatCompletionParams above).
-CHAT_FIELDS = frozenset(
-    "deferred frequency_penalty logit_bias logprobs max_completion_tokens max_tokens n "
-    "parallel_tool_calls presence_penalty prompt_cache_key reasoning_effort response_format "
-    "safety_identifier search_parameters seed service_tier stop stream_options temperature "
-    "tool_choice tools top_logprobs top_p user web_search_options".split()
-)
-
-LIVE_SEARCH_REMOVED = (
-    "search_parameters (Live Search) was removed by xAI: the API now answers it with 410 Gone. "
-    "Use the server-side tools instead: client.responses.create(..., tools=[web_search()]) or "
-    "tools=[x_search()]"
-)
-
 
 class Client:
     """A client for the xAI API (or any OpenAI-compatible server).
@@ -117,6 +87,16 @@ class Client:
       ``SSL_CERT_FILE``).
     - ``check_key_format``: require xAI's ``xai-`` key prefix (turn off for other servers).
 
+    Reliability, each off unless given (see :mod:`xai_lite.reliability`):
+
+    - ``retry``: a :class:`RetryPolicy` (or a number of retries) replays the failures it allows.
+    - ``circuit_breaker``: a :class:`CircuitBreaker` checked before every attempt; with several
+      endpoints it guards the first, and copies with its settings guard the others.
+    - ``rate_limiter``: a :class:`RateLimiter` every attempt waits for (never past the deadline).
+    - ``endpoints``: base URLs to fail over between, in order; the first is ``base_url``, and
+      the key is only ever sent to these.
+    - ``failover``: the :class:`FailoverPolicy` for ``endpoints`` (default: priority order).
+
     A client is thread-safe and keeps one pool of keep-alive connections; ``close()`` it, or use
     it as a context manager, when done. It makes exactly one attempt per call: reliability
     features (retries, breakers, rate limits, failover) work only when handed to it.
@@ -134,8 +114,19 @@ class Client:
         ca_file: Optional[str] = None,
         allow_insecure_http: bool = False,
         check_key_format: bool = True,
+        retry: Union[RetryPolicy, int, None] = None,
+        circuit_breaker: Optional[CircuitBreaker] = None,
+        rate_limiter: Optional[RateLimiter] = None,
+        endpoints: Optional[Sequence[str]] = None,
+        failover: Optional[FailoverPolicy] = None,
     ) -> None:
         self._allow_insecure_http = bool(allow_insecure_http)
+        endpoint_urls: Optional[List[str]] = None
+        if endpoints is not None or failover is not None:
+            from .reliability._pipeline import endpoint_urls as check_endpoints
+
+            endpoint_urls = check_endpoints(endpoints, failover, base_url, allow_insecure_http=self._allow_insecure_http)
+            base_url = endpoint_urls[0]
         source, url = "base_url", base_url
         if url is None:
             url = os.environ.get("XAI_BASE_URL") or None
@@ -149,16 +140,36 @@ class Client:
         self._api_key = key
         self._scrub = make_scrubber(key)
         self._auth = HiddenBytes(b"Bearer " + key.expose().encode("ascii"))
-        context = _ssl_context(ca_file) if self._origin.scheme == "https" or ca_file else None
+        origins = [Origin(u) for u in endpoint_urls] if endpoint_urls else [self._origin]
+        https = any(origin.scheme == "https" for origin in origins)
+        context = _ssl_context(ca_file) if https or ca_file else None
         self._transport = HTTPTransport(context, _FROM_ENV if proxy is UNSET else proxy)
-        if self._origin.scheme == "https":
-            self._transport.proxy(self._origin)  # validate a proxy setting now, not on first use
+        for origin in origins:
+            if origin.scheme == "https":
+                self._transport.proxy(origin)  # validate a proxy setting now, not on first use
         self._policies: Optional[Policies] = None  # reliability policies, when the client is handed any
+        if endpoint_urls or retry is not None or circuit_breaker is not None or rate_limiter is not None:
+            from .reliability._pipeline import Pipeline
+
+            self._policies = Pipeline(
+                retry=retry, circuit_breaker=circuit_breaker, rate_limiter=rate_limiter,
+                endpoints=endpoint_urls, failover=failover,
+            )
         self._build_resources()
 
     def _build_resources(self) -> None:
         self.chat = Chat(self)
         self.models = Models(self)
+        self._responses: Optional[Responses] = None  # built, and its modules imported, on first use
+
+    @property
+    def responses(self) -> Responses:
+        """``client.responses``: the Responses API (``/v1/responses``), loaded on first use."""
+        if self._responses is None:
+            from ._responses import Responses
+
+            self._responses = Responses(self)
+        return self._responses
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -174,6 +185,10 @@ class Client:
 
     @base_url.setter
     def base_url(self, value: str) -> None:
+        if self._policies is not None and getattr(self._policies, "failover", None) is not None:
+            raise InvalidArgumentError(
+                "this client fails over between its endpoints; build a new Client(endpoints=[...]) to change them"
+            )
         url = validate_base_url(value, allow_insecure_http=self._allow_insecure_http)
         origin = Origin(url)
         if origin.scheme == "https" and self._transport._context is None:
@@ -248,7 +263,7 @@ class Client:
         headers: Dict[str, Any] = {"Authorization": self._auth}
         headers["Accept"] = "text/event-stream" if stream else "application/json"
         headers["User-Agent"] = USER_AGENT
-        headers["x-client-request-id"] = _new_request_id()
+        headers["x-client-request-id"] = new_request_id()
         for name, value in self._default_headers:
             headers[name] = value
         if extra_headers:
@@ -300,7 +315,7 @@ class Client:
             method, path, body, extra_headers=extra_headers, extra_query=extra_query, timeout=timeout
         )
         try:
-            return _parsed(cls, self._json(exchange, expect), exchange)
+            return parse_result(cls, self._json(exchange, expect), exchange)
         except XaiError as exc:
             exc.client_request_id = request_id
             if exc.request_id is None:
@@ -338,7 +353,7 @@ class Client:
             return HttpError(
                 "the server answered %d %s with a redirect to %s; xai_lite never follows redirects "
                 "(they could carry the key elsewhere): check base_url"
-                % (status, self._scrub(exchange.reason), _safe_location(self._scrub(exchange.headers.get("location", "")))),
+                % (status, self._scrub(exchange.reason), safe_location(self._scrub(exchange.headers.get("location", "")))),
                 status_code=status,
             )
         if status < 200 or status > 599:
@@ -359,10 +374,10 @@ class Client:
         content_type = exchange.headers.get("content-type", "")
         body = exchange.read_body(self._max_response_bytes)
         status = exchange.status
-        if not _is_json(content_type):
+        if not is_json(content_type):
             return HttpError(
                 "expected a JSON response but got %s (%d bytes): %s"
-                % (_describe_type(content_type), len(body), excerpt(body, scrub=self._scrub)),
+                % (describe_type(content_type), len(body), excerpt(body, scrub=self._scrub)),
                 status_code=status,
             )
         data, problem = decode_json(body)
@@ -397,7 +412,7 @@ class Client:
 
     def _not_a_stream(self, exchange: Exchange, content_type: str) -> XaiError:
         body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
-        data, problem = decode_json(body) if _is_json(content_type) else (None, "not JSON")
+        data, problem = decode_json(body) if is_json(content_type) else (None, "not JSON")
         error: XaiError
         if not problem and isinstance(data, dict) and data.get("error") is not None:
             error = api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
@@ -405,249 +420,15 @@ class Client:
             return error
         error = HttpError(
             "expected an event stream (text/event-stream) but got %s: %s; if the server does not support "
-            "streaming, call without stream=True" % (_describe_type(content_type), excerpt(body, scrub=self._scrub)),
+            "streaming, call without stream=True" % (describe_type(content_type), excerpt(body, scrub=self._scrub)),
             status_code=exchange.status,
         )
         error.request_id = exchange.request_id
         return error
 
 
-class Chat:
-    """``client.chat``: the chat completions endpoint."""
-
-    def __init__(self, client: Client) -> None:
-        self.completions = ChatCompletions(client)
-
-
-class ChatCompletions:
-    """``client.chat.completions``: ``POST /v1/chat/completions``."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    @overload
-    def create(
-        self,
-        *,
-        model: str,
-        messages: Iterable[MessageParam],
-        stream: Literal[True],
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, Any]] = None,
-        extra_body: Optional[Mapping[str, Any]] = None,
-        timeout: Union[TimeoutTypes, Unset] = UNSET,
-        **params: Unpack[ChatCompletionParams],
-    ) -> ChatStream: ...
-
-    @overload
-    def create(
-        self,
-        *,
-        model: str,
-        messages: Iterable[MessageParam],
-        stream: Optional[Literal[False]] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, Any]] = None,
-        extra_body: Optional[Mapping[str, Any]] = None,
-        timeout: Union[TimeoutTypes, Unset] = UNSET,
-        **params: Unpack[ChatCompletionParams],
-    ) -> ChatCompletion: ...
-
-    def create(
-        self,
-        *,
-        model: str,
-        messages: Iterable[MessageParam],
-        stream: Optional[bool] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, Any]] = None,
-        extra_body: Optional[Mapping[str, Any]] = None,
-        timeout: Union[TimeoutTypes, Unset] = UNSET,
-        **params: Any,
-    ) -> Union[ChatCompletion, ChatStream]:
-        """Create a chat completion; with ``stream=True``, a :class:`ChatStream` of chunks.
-
-        Every field of xAI's chat request is a keyword (``temperature``, ``tools``,
-        ``response_format``, ``reasoning_effort``, ...); ``None`` sends ``null`` and a field left
-        out is not sent. ``extra_body`` adds fields this client does not know, ``extra_headers``
-        and ``extra_query`` add to the HTTP request, ``timeout`` overrides the client's for this
-        call. Raises :class:`InvalidArgumentError` before any I/O for bad arguments.
-        """
-        body = chat_body(model, messages, stream, params, extra_body)
-        client = self._client
-        if not stream:
-            return client._request(
-                "POST", "/chat/completions", body, expect="choices", cls=ChatCompletion,
-                extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
-            )
-        exchange, request_id = client._exchange(
-            "POST", "/chat/completions", body, stream=True,
-            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
-        )
-        return client._stream(exchange, request_id)
-
-
-class Models:
-    """``client.models``: the models this key can use."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, Any]] = None,
-        timeout: Union[TimeoutTypes, Unset] = UNSET,
-    ) -> ModelList:
-        """``GET /v1/models``: every model, iterable (``for m in client.models.list()``)."""
-        return self._client._request(
-            "GET", "/models", expect="data", cls=ModelList,
-            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
-        )
-
-    def retrieve(
-        self,
-        model: str,
-        *,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, Any]] = None,
-        timeout: Union[TimeoutTypes, Unset] = UNSET,
-    ) -> Model:
-        """``GET /v1/models/{model}``: one model (404 :class:`NotFoundError` if unknown)."""
-        return self._client._request(
-            "GET", "/models/" + path_segment(model, "model"), expect="id", cls=Model,
-            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
-        )
-
-
 # -------------------------------------------------------------------------------------------------
-# Helpers shared by the resources
-
-
-def chat_body(
-    model: str,
-    messages: Iterable[MessageParam],
-    stream: Optional[bool],
-    params: Dict[str, Any],
-    extra_body: Optional[Mapping[str, Any]],
-) -> Dict[str, Any]:
-    """Check the arguments of a chat completion and build its JSON body."""
-    if not isinstance(model, str) or not model:
-        raise InvalidArgumentError("model must be a non-empty string such as 'grok-4'")
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, (list, tuple)):
-        if isinstance(messages, (str, bytes)) or not hasattr(messages, "__iter__"):
-            raise InvalidArgumentError(
-                "messages must be a list of messages such as [{'role': 'user', 'content': 'Hi'}]"
-            )
-        messages = list(messages)
-    if not messages:
-        raise InvalidArgumentError("messages is empty; give at least one message")
-    for i, message in enumerate(messages):
-        if not isinstance(message, (Mapping, WireObject)):
-            raise InvalidArgumentError(
-                "messages[%d] is a %s; each message must be a dict or a Message" % (i, type(message).__name__)
-            )
-        if isinstance(message, Mapping) and "role" not in message:
-            raise InvalidArgumentError("messages[%d] has no 'role' (system, user, assistant or tool)" % i)
-    unknown = set(params) - CHAT_FIELDS
-    if unknown:
-        raise TypeError(
-            "create() got unexpected keyword argument(s) %s; send fields this client does not know "
-            "with extra_body={...}" % ", ".join(sorted(map(repr, unknown)))
-        )
-    if "search_parameters" in params or (extra_body and "search_parameters" in extra_body):
-        raise InvalidArgumentError(LIVE_SEARCH_REMOVED)
-    body: Dict[str, Any] = {"model": model, "messages": messages}
-    if stream is not None:
-        body["stream"] = stream
-    body.update(params)
-    if extra_body:
-        body.update(extra_body)
-    return body
-
-
-def _parsed(cls: Type[_W], data: Dict[str, Any], exchange: Exchange) -> _W:
-    try:
-        obj = cls._parse(data)
-    except (AttributeError, TypeError, KeyError):
-        raise HttpError(
-            "the response does not have the shape of a %s" % cls.__name__, status_code=exchange.status
-        ) from None
-    obj.__dict__["_request_id"] = exchange.request_id
-    return obj
-
-
-def encode_json(body: Any, limit: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:
-    """Serialise a request body: strict JSON (no NaN or Infinity), UTF-8, within ``limit`` bytes."""
-    problem = ""
-    try:
-        data = json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-        encoded = data.encode("utf-8")
-    except ValueError as exc:
-        problem = str(exc)
-    except TypeError as exc:
-        problem = str(exc)
-    except RecursionError:
-        problem = "it is nested too deeply"
-    if problem:
-        if isinstance(problem, str) and "surrogate" in problem:
-            problem = "a string holds a lone surrogate character, which UTF-8 cannot encode"
-        raise InvalidArgumentError("the request body cannot be sent as JSON: %s" % sanitize(problem, 200))
-    if len(encoded) > limit:
-        raise InvalidArgumentError(
-            "the request body is %d bytes, over the %d-byte limit; send large files through the Files API"
-            % (len(encoded), limit)
-        )
-    return encoded
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, WireObject):
-        return value._json()
-    if isinstance(value, Secret):
-        raise TypeError("a Secret cannot be put into a request body")
-    raise TypeError("values of type %s are not JSON serializable" % type(value).__name__)
-
-
-def decode_json(body: bytes) -> Tuple[Any, str]:
-    """Parse a response body as strict UTF-8 JSON: ``(value, "")``, or ``(None, problem)``."""
-    try:
-        return json.loads(body.decode("utf-8")), ""
-    except UnicodeDecodeError:
-        return None, "it is not valid UTF-8"
-    except RecursionError:
-        return None, "it is nested too deeply"
-    except ValueError as exc:
-        return None, "it is not valid JSON (%s)" % sanitize(str(exc), 80)
-
-
-def _describe_type(content_type: str) -> str:
-    return repr(sanitize(content_type, 60)) if content_type else "no Content-Type"
-
-
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";")[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-
-
-def path_segment(value: str, what: str) -> str:
-    """Percent-encode an id for use as one URL path segment (``/``, ``?``, ``#`` included)."""
-    if not isinstance(value, str) or not value or value in (".", ".."):
-        raise InvalidArgumentError("%s must be a non-empty id, not %r" % (what, value))
-    return quote(value, safe="")
-
-
-def _safe_location(location: str) -> str:
-    if not location:
-        return "(no Location header)"
-    text = sanitize(location, 200)
-    scheme, sep, rest = text.partition("://")
-    netloc, slash, path = rest.partition("/")
-    if sep and "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    return repr(scheme + sep + netloc + slash + path if sep else text.split("?", 1)[0])
+# Helpers
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -671,10 +452,3 @@ def _ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:
     raise InvalidArgumentError("could not load the CA file %r (%s)" % (cafile, problem))
 
 
-def _new_request_id() -> str:
-    # A random (version 4) UUID, without importing the uuid module.
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])

@@ -10,62 +10,59 @@ answer never looks like a complete one. The connection goes back to the pool onl
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Generator, List, Optional
+from typing import Any, Callable, Dict, Generator, Generic, List, Optional, TypeVar
 
 from ._sse import SSEDecoder, ServerSentEvent
 from ._transport import Exchange
 from .errors import ApiError, RequestTimeoutError, StreamingError, XaiError, api_error, excerpt
 from .types import ChatCompletion, ChatCompletionChunk
 
-__all__ = ["ChatCompletionAccumulator", "ChatStream", "embedded_status"]
+__all__ = ["ChatCompletionAccumulator", "ChatStream", "EventStream", "embedded_status"]
 
 
-class ChatStream:
-    """An iterator of :class:`ChatCompletionChunk`, and a context manager that closes it.
+_T = TypeVar("_T")
+_S = TypeVar("_S", bound="EventStream[Any]")
 
-    >>> with client.chat.completions.create(model="grok-4", messages=msgs, stream=True) as stream:
-    ...     for chunk in stream:
-    ...         print(chunk.choices[0].delta.content or "", end="") if chunk.choices else None
 
+class EventStream(Generic[_T]):
+    """What chat and Responses streams share: an iterator over typed items read from an event
+    stream, and a context manager that closes it.
+
+    The connection goes back to the pool only when the stream reached its end; leaving early
+    (``break``, ``close()``, the end of a ``with`` block, or dropping the object) closes it.
     ``request_id`` is the server's ``x-request-id``; ``headers`` the response headers.
     """
 
-    def __init__(
-        self,
-        exchange: Exchange,
-        *,
-        scrub: Callable[[str], str],
-        client_request_id: Optional[str] = None,
-        max_event_chars: Optional[int] = None,
-    ) -> None:
-        self._state = state = _StreamState(exchange, scrub, client_request_id, max_event_chars)
-        self.client_request_id = client_request_id
-        self.request_id = exchange.request_id
-        self.headers = exchange.headers
-        self._started = False
-        self._closed = False
+    def __init__(self, state: _StreamState, generator: Generator[_T, None, None]) -> None:
         # The generator sees only the state, never this object: no reference cycle, so a stream
         # the caller drops is closed at once by __del__, not whenever the cycle collector runs.
-        self._generator = _chunks(state)
-        self._next = self._generator.__next__
+        self._state = state
+        self.client_request_id = state.client_request_id
+        self.request_id = state.exchange.request_id
+        self.headers = state.exchange.headers
+        self._started = False
+        self._closed = False
+        self._generator = generator
+        self._next = generator.__next__
 
-    def __iter__(self) -> ChatStream:
+    def __iter__(self: _S) -> _S:
         if self._closed and not self._state.finished:
             raise RuntimeError("this stream was closed before its end; start a new request to read it again")
         self._started = True
         return self
 
-    def __next__(self) -> ChatCompletionChunk:
+    def __next__(self) -> _T:
         return self._next()
 
-    def __enter__(self) -> ChatStream:
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
-        """Stop reading. Before ``[DONE]`` this closes the connection (it cannot be reused)."""
+        """Stop reading. Before the end of the stream this closes the connection (it cannot be
+        reused)."""
         if not self._closed:
             self._closed = True
             self._next = _closed_next
@@ -79,8 +76,31 @@ class ChatStream:
 
     @property
     def finished(self) -> bool:
-        """True once ``[DONE]`` arrived."""
+        """True once the stream reached its end (``[DONE]``, or a Responses stream's final event)."""
         return self._state.finished
+
+
+class ChatStream(EventStream[ChatCompletionChunk]):
+    """An iterator of :class:`ChatCompletionChunk`, and a context manager that closes it.
+
+    >>> with client.chat.completions.create(model="grok-4", messages=msgs, stream=True) as stream:
+    ...     for chunk in stream:
+    ...         print(chunk.choices[0].delta.content or "", end="") if chunk.choices else None
+
+    It ends at ``data: [DONE]``. ``request_id`` is the server's ``x-request-id``; ``headers`` the
+    response headers.
+    """
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        *,
+        scrub: Callable[[str], str],
+        client_request_id: Optional[str] = None,
+        max_event_chars: Optional[int] = None,
+    ) -> None:
+        state = _StreamState(exchange, scrub, client_request_id, max_event_chars)
+        super().__init__(state, _chunks(state))
 
     def get_final_completion(self) -> ChatCompletion:
         """Read the whole stream and return it assembled as one :class:`ChatCompletion`.
@@ -101,7 +121,7 @@ class ChatStream:
         return completion
 
 
-def _closed_next() -> ChatCompletionChunk:
+def _closed_next() -> Any:
     raise StopIteration
 
 

@@ -32,7 +32,7 @@ __all__ = ["Exchange", "HTTPTransport", "Origin", "Request", "proxy_for"]
 
 _READ_SIZE = 65536  # bytes per read: one SSE read1, or one step of a bounded body read
 _MAX_IDLE_PER_ORIGIN = 32  # idle keep-alive connections kept per origin; more are closed
-_DRAIN_LIMIT = 65536  # bytes read after a stream's terminator to keep its connection; else closed
+_DRAIN_LIMIT = 65536  # bytes read (and dropped) after a stream's end to keep its connection; else closed
 _DRAIN_WAIT = 0.5  # seconds to wait for the end of the body after a stream's terminator
 
 monotonic = time.monotonic
@@ -342,7 +342,8 @@ class Exchange:
         self.status: int = response.status
         self.reason: str = response.reason
         self.headers = headers
-        self.request_id: Optional[str] = headers.get("x-request-id")
+        rid = headers.get("x-request-id")
+        self.request_id: Optional[str] = sanitize(rid, 200) if rid is not None else None
 
     def read_body(self, limit: int, *, truncate: bool = False) -> bytes:
         """The whole body, at most ``limit`` bytes. Beyond that: ``HttpError``, or with
@@ -374,15 +375,16 @@ class Exchange:
         if guard.failure is not None:
             pieces = []
             guard.check()
-        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        if received > limit:
+        if received > limit:  # checked before joining: never two copies of an oversized body
             self.close()
-            if truncate:
-                return body[:limit]
-            raise HttpError(
-                "the response body is larger than the %d-byte limit (max_response_bytes)" % limit,
-                status_code=self.status,
-            )
+            if not truncate:
+                pieces = []
+                raise HttpError(
+                    "the response body is larger than the %d-byte limit (max_response_bytes)" % limit,
+                    status_code=self.status,
+                )
+            return b"".join(pieces)[:limit]  # reads stop at limit + 1 bytes
+        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if response.length:  # http.client stops quietly when a Content-Length body is cut short
             self.close()
             raise HttpError(
@@ -416,8 +418,8 @@ class Exchange:
         # long for a server that keeps the stream open after its end.
         conn.timer.read = _DRAIN_WAIT
         try:
-            rest = self._response.read(_DRAIN_LIMIT)
-            clean = not rest and self._response.isclosed()
+            self._response.read(_DRAIN_LIMIT)  # e.g. the [DONE] some servers send after a final event
+            clean = self._response.isclosed()
         except _FAILURES:
             clean = False
         if clean:

@@ -6,6 +6,7 @@
     ├── InvalidArgumentError(XaiError, ValueError)  bad arguments, config or missing key; before any I/O
     ├── MissingDependencyError(XaiError, ImportError)  an optional extra is not installed
     ├── CircuitOpenError                           a circuit breaker refused the call; nothing was sent
+    ├── RateLimiterTimeoutError(XaiError, TimeoutError)  the client's own rate limiter would wait too long
     ├── NetworkError                               no HTTP response: refused, reset, DNS, TLS, proxy
     │   └── RequestTimeoutError(NetworkError, TimeoutError)  .phase: connect | read | write | deadline
     ├── HttpError                                  a response that is not valid HTTP/JSON, too large, or a redirect
@@ -42,6 +43,7 @@ __all__ = [
     "NetworkError",
     "NotFoundError",
     "RateLimitError",
+    "RateLimiterTimeoutError",
     "RequestTimeoutError",
     "ServerError",
     "StreamingError",
@@ -108,6 +110,16 @@ class CircuitOpenError(XaiError):
         super().__init__(message)
         self.endpoint = endpoint
         self.retry_in = retry_in
+
+
+class RateLimiterTimeoutError(XaiError, TimeoutError):
+    """A client-side :class:`~xai_lite.RateLimiter` would have made the call wait longer than it
+    may (its ``timeout``, or the time left before the call's deadline); nothing was sent.
+    ``wait`` is the wait in seconds it would have taken."""
+
+    def __init__(self, message: str, *, wait: float = 0.0) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 class NetworkError(XaiError):
@@ -355,7 +367,7 @@ def api_error(
         message,
         status_code=status,
         code=code,
-        request_id=clean.get("x-request-id"),
+        request_id=sanitize(clean["x-request-id"], 200) if "x-request-id" in clean else None,
         headers=clean,
         body=parsed,
         retry_after=parse_retry_after(clean),

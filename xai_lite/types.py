@@ -101,7 +101,7 @@ class WireObject:
         return self.to_dict()
 
 
-def _fields(obj: Any) -> Tuple[dataclasses.Field, ...]:  # type: ignore[type-arg]
+def _fields(obj: Any) -> Tuple[dataclasses.Field[Any], ...]:
     return dataclasses.fields(obj)
 
 
@@ -240,6 +240,12 @@ class ChatCompletionMessage(WireObject):
     tool_calls: Optional[List[ToolCall]] = None
 
     _NESTED = (("tool_calls", ToolCall, True),)
+
+    @property
+    def parsed(self) -> Any:
+        """The answer parsed by ``client.chat.completions.parse()`` (an instance of the type asked
+        for, or a dict); ``None`` otherwise. It is not a wire field: ``to_dict()`` leaves it out."""
+        return self.__dict__.get("_parsed")
 
     def _json(self) -> Any:
         # Sent back as history: only what a request message may carry.

@@ -1,0 +1,229 @@
+"""The tool-call loop: call the model, run the functions it asks for (in parallel threads or one
+after the other), send the results back, until it answers; over chat completions or the
+Responses API."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import json
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from ._config import UNSET, TimeoutTypes, Unset
+from ._tools import FunctionTool, prepare_tools
+from .errors import InvalidArgumentError, XaiError
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["MAX_PARALLEL_CALLS", "MaxTurnsError", "ToolResult", "ToolRun", "execute_calls", "run_tools"]
+
+# Threads per turn for the tool calls of one answer: models rarely ask for more than a handful at
+# once, and tools usually wait on I/O, so a few threads are enough without flooding a service.
+MAX_PARALLEL_CALLS = 8
+
+
+class MaxTurnsError(XaiError):
+    """:func:`run_tools` made ``max_turns`` model calls and the model still asked for tools.
+    ``run`` holds everything that happened (the last answer, the history, every tool result)."""
+
+    def __init__(self, message: str, *, run: Optional[ToolRun] = None) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+@dataclasses.dataclass
+class ToolResult:
+    """One tool call and what came of it: ``output`` is the text sent back to the model;
+    ``error`` the exception the tool raised (or why it could not run), else ``None``."""
+
+    call_id: str
+    name: str
+    arguments: str
+    output: str
+    error: Optional[BaseException] = None
+
+
+@dataclasses.dataclass
+class ToolRun:
+    """What :func:`run_tools` did: the model's last ``response`` (a ``ChatCompletion`` or a
+    Responses ``Response``), the whole history (``messages``: chat messages, or Responses input
+    items), how many model calls it made (``turns``) and every tool call's ``results``."""
+
+    response: Any
+    messages: List[Any]
+    turns: int
+    results: List[ToolResult]
+
+    @property
+    def text(self) -> Optional[str]:
+        """The text of the final answer."""
+        response = self.response
+        if hasattr(response, "output_text"):
+            return response.output_text  # type: ignore[no-any-return]
+        return response.choices[0].message.content if response.choices else None
+
+
+for _cls in (MaxTurnsError, ToolResult, ToolRun):
+    _cls.__module__ = "xai_lite"
+del _cls
+
+
+# ---------------------------------------------------------------------------------------------
+# Running tools
+
+
+def execute_calls(
+    calls: Sequence[Tuple[str, str, str]], registry: Mapping[str, FunctionTool], parallel: bool
+) -> List[ToolResult]:
+    """Run the ``(call_id, name, arguments)`` calls, in threads when ``parallel`` and there are
+    several; results come back in call order. A tool that raises, an unknown name and bad
+    arguments each become an error result for the model, never an exception here."""
+    if parallel and len(calls) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="xai-tool") as pool:
+            return list(pool.map(lambda call: _run_one(call, registry), calls))
+    return [_run_one(call, registry) for call in calls]
+
+
+def _run_one(call: Tuple[str, str, str], registry: Mapping[str, FunctionTool]) -> ToolResult:
+    call_id, name, arguments = call
+    function = registry.get(name)
+    error: Optional[BaseException]
+    if function is None:
+        error = LookupError("unknown tool %r; the tools are: %s" % (name, ", ".join(registry) or "none"))
+    else:
+        try:
+            return ToolResult(call_id, name, arguments, _as_text(function.invoke(arguments)))
+        except Exception as exc:  # noqa: BLE001 - the model gets the error, the caller the exception
+            error = exc
+    output = json.dumps({"error": "%s: %s" % (type(error).__name__, error)}, ensure_ascii=False)
+    return ToolResult(call_id, name, arguments, output, error)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def run_tools(
+    client: Client,
+    *,
+    model: str,
+    tools: Sequence[Any],
+    messages: Optional[Sequence[Any]] = None,
+    input: Union[str, Sequence[Any], None] = None,
+    max_turns: int = 8,
+    parallel: bool = True,
+    extra_headers: Optional[Mapping[str, str]] = None,
+    extra_query: Optional[Mapping[str, Any]] = None,
+    extra_body: Optional[Mapping[str, Any]] = None,
+    timeout: Union[TimeoutTypes, Unset] = UNSET,
+    **params: Any,
+) -> ToolRun:
+    """Let the model use ``tools`` until it answers: call it, run the functions it asks for
+    (several in parallel threads; ``parallel=False`` runs them one after the other), send the
+    results back, repeat. With ``messages=`` it uses chat completions; with ``input=`` the
+    Responses API (``function_call`` / ``function_call_output`` items).
+
+    ``tools`` are functions, :func:`tool` objects, or dicts (server-side tools such as
+    ``web_search()``, which the server runs itself). A tool that raises, an unknown tool name
+    and arguments that do not fit become error results for the model, and are kept in
+    ``ToolRun.results``. Other keywords go to each ``create`` call.
+
+    Returns a :class:`ToolRun`; raises :class:`MaxTurnsError` (holding the run) when the model
+    still wants tools after ``max_turns`` calls, and :class:`InvalidArgumentError` before any
+    request for bad tool definitions.
+
+    On the Responses API, with ``store=False`` every turn replays the whole history (pass
+    ``include=["reasoning.encrypted_content"]`` so reasoning carries over); otherwise each turn
+    continues the stored response through ``previous_response_id`` (and ``instructions`` are
+    sent with the first turn only, as the API requires).
+    """
+    if (messages is None) == (input is None):
+        raise InvalidArgumentError("give either messages= (chat completions) or input= (the Responses API)")
+    if isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1:
+        raise InvalidArgumentError("max_turns must be a positive number of model calls, not %r" % (max_turns,))
+    for name in ("stream", "deferred"):
+        if params.get(name):
+            raise InvalidArgumentError("run_tools() waits for each answer; it cannot use %s=True" % name)
+    prepared = dict(params, tools=list(tools))
+    registry = prepare_tools(prepared, flat=input is not None)
+    options = dict(extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+    if messages is not None:
+        return _chat_loop(client, model, list(messages), prepared, options, registry, max_turns, parallel)
+    items: List[Any] = [{"role": "user", "content": input}] if isinstance(input, str) else list(input or ())
+    return _responses_loop(client, model, items, prepared, options, registry, max_turns, parallel)
+
+
+def _chat_loop(
+    client: Client, model: str, history: List[Any], params: Dict[str, Any], options: Dict[str, Any],
+    registry: Mapping[str, FunctionTool], max_turns: int, parallel: bool,
+) -> ToolRun:
+    results: List[ToolResult] = []
+    for turn in range(1, max_turns + 1):
+        completion = client.chat.completions.create(model=model, messages=history, **params, **options)
+        if not completion.choices:
+            return ToolRun(completion, history, turn, results)
+        message = completion.choices[0].message
+        history.append(message._json())
+        calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or () if c.type == "function"]
+        if not calls:
+            return ToolRun(completion, history, turn, results)
+        if turn == max_turns:
+            break
+        done = execute_calls(calls, registry, parallel)
+        results.extend(done)
+        history.extend({"role": "tool", "tool_call_id": r.call_id, "content": r.output} for r in done)
+    run = ToolRun(completion, history, max_turns, results)
+    raise _too_many_turns(run, max_turns)
+
+
+def _responses_loop(
+    client: Client, model: str, items: List[Any], params: Dict[str, Any], options: Dict[str, Any],
+    registry: Mapping[str, FunctionTool], max_turns: int, parallel: bool,
+) -> ToolRun:
+    results: List[ToolResult] = []
+    stateless = params.get("store") is False
+    request_input: List[Any] = list(items)
+    for turn in range(1, max_turns + 1):
+        response = client.responses.create(model=model, input=request_input, **params, **options)
+        items.extend(response.output)
+        calls = [(c.call_id, c.name, c.arguments) for c in response.function_calls]
+        if not calls:
+            return ToolRun(response, items, turn, results)
+        if turn == max_turns:
+            break
+        done = execute_calls(calls, registry, parallel)
+        results.extend(done)
+        outputs = [{"type": "function_call_output", "call_id": r.call_id, "output": r.output} for r in done]
+        items.extend(outputs)
+        if stateless:
+            request_input = list(items)
+        else:
+            request_input = outputs
+            params = dict(params, previous_response_id=response.id)
+            params.pop("instructions", None)
+    run = ToolRun(response, items, max_turns, results)
+    raise _too_many_turns(run, max_turns)
+
+
+def _too_many_turns(run: ToolRun, max_turns: int) -> MaxTurnsError:
+    return MaxTurnsError(
+        "the model still asked for tools after max_turns=%d model calls; raise max_turns, or read "
+        "error.run for the history and results so far" % max_turns,
+        run=run,
+    )

@@ -1,0 +1,120 @@
+"""Requests and responses as bytes on the wire: strict JSON out and in, ids in URL paths,
+request ids, and turning a decoded body into a result object."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, Tuple, Type, TypeVar
+from urllib.parse import quote
+
+from ._config import DEFAULT_MAX_REQUEST_BYTES
+from ._secrets import Secret
+from ._transport import Exchange
+from .errors import HttpError, InvalidArgumentError, sanitize
+from .types import WireObject
+
+__all__ = [
+    "decode_json",
+    "describe_type",
+    "encode_json",
+    "is_json",
+    "new_request_id",
+    "parse_result",
+    "path_segment",
+    "safe_location",
+]
+
+_W = TypeVar("_W", bound=WireObject)
+
+
+def parse_result(cls: Type[_W], data: Dict[str, Any], exchange: Exchange) -> _W:
+    try:
+        obj = cls._parse(data)
+    except (AttributeError, TypeError, KeyError):
+        raise HttpError(
+            "the response does not have the shape of a %s" % cls.__name__, status_code=exchange.status
+        ) from None
+    obj.__dict__["_request_id"] = exchange.request_id
+    return obj
+
+
+def encode_json(body: Any, limit: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:
+    """Serialise a request body: strict JSON (no NaN or Infinity), UTF-8, within ``limit`` bytes."""
+    problem = ""
+    try:
+        data = json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        encoded = data.encode("utf-8")
+    except ValueError as exc:
+        problem = str(exc)
+    except TypeError as exc:
+        problem = str(exc)
+    except RecursionError:
+        problem = "it is nested too deeply"
+    if problem:
+        if isinstance(problem, str) and "surrogate" in problem:
+            problem = "a string holds a lone surrogate character, which UTF-8 cannot encode"
+        raise InvalidArgumentError("the request body cannot be sent as JSON: %s" % sanitize(problem, 200))
+    if len(encoded) > limit:
+        raise InvalidArgumentError(
+            "the request body is %d bytes, over the %d-byte limit; send large files through the Files API"
+            % (len(encoded), limit)
+        )
+    return encoded
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, WireObject):
+        return value._json()
+    if isinstance(value, Secret):
+        raise TypeError("a Secret cannot be put into a request body")
+    raise TypeError("values of type %s are not JSON serializable" % type(value).__name__)
+
+
+def decode_json(body: bytes) -> Tuple[Any, str]:
+    """Parse a response body as strict UTF-8 JSON: ``(value, "")``, or ``(None, problem)``."""
+    try:
+        return json.loads(body.decode("utf-8")), ""
+    except UnicodeDecodeError:
+        return None, "it is not valid UTF-8"
+    except RecursionError:
+        return None, "it is nested too deeply"
+    except ValueError as exc:
+        return None, "it is not valid JSON (%s)" % sanitize(str(exc), 80)
+
+
+def describe_type(content_type: str) -> str:
+    return repr(sanitize(content_type, 60)) if content_type else "no Content-Type"
+
+
+def is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def path_segment(value: str, what: str) -> str:
+    """Percent-encode an id for use as one URL path segment (``/``, ``?``, ``#`` included)."""
+    if not isinstance(value, str) or not value or value in (".", ".."):
+        raise InvalidArgumentError("%s must be a non-empty id, not %r" % (what, value))
+    return quote(value, safe="")
+
+
+def safe_location(location: str) -> str:
+    if not location:
+        return "(no Location header)"
+    text = sanitize(location, 200)
+    scheme, sep, rest = text.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if sep and "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    return repr(scheme + sep + netloc + slash + path if sep else text.split("?", 1)[0])
+
+
+def new_request_id() -> str:
+    # A random (version 4) UUID, without importing the uuid module.
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])

@@ -1,0 +1,82 @@
+"""The clock every reliability class reads and sleeps on, and the logger they report to.
+
+Time is injectable so that tests run backoff, breaker and limiter schedules in fake time
+(tenacity's ``nap``, botocore's ``Clock``): a :class:`Clock` has ``monotonic()`` and ``sleep()``,
+nothing else. The default is :data:`SYSTEM_CLOCK`, ``time.monotonic`` and ``time.sleep``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any, Optional, Protocol
+
+from ..errors import InvalidArgumentError
+
+__all__ = ["Clock", "SYSTEM_CLOCK", "SystemClock", "check_number", "log_decision", "logger"]
+
+#: Every decision (retry scheduled, breaker transition, failover, limiter wait) is logged here at
+#: DEBUG, with structured ``extra`` fields; never keys, headers or bodies.
+logger = logging.getLogger("xai_lite.reliability")
+# The package logger stays silent unless the application configures logging (urllib3's rule).
+logging.getLogger("xai_lite").addHandler(logging.NullHandler())
+
+
+class Clock(Protocol):
+    """What the reliability classes need of time: a monotonic reading in seconds and a sleep."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes backwards."""
+
+    def sleep(self, seconds: float) -> None:
+        """Block for ``seconds``."""
+
+
+class SystemClock:
+    """The real clock: ``time.monotonic()`` and ``time.sleep()``."""
+
+    def monotonic(self) -> float:
+        """``time.monotonic()``."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """``time.sleep(seconds)``."""
+        time.sleep(seconds)
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
+def log_decision(event: str, message: str, *args: Any, **fields: Any) -> None:
+    """Log one decision at DEBUG; ``fields`` become attributes of the record (``extra``)."""
+    if logger.isEnabledFor(logging.DEBUG):
+        fields["event"] = event
+        logger.debug(message, *args, extra=fields)
+
+
+def check_number(
+    owner: str,
+    name: str,
+    value: object,
+    *,
+    minimum: float = 0.0,
+    inclusive: bool = True,
+    integer: bool = False,
+    maximum: Optional[float] = None,
+) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``value`` is a finite number in range."""
+    kind = "an integer" if integer else "a number"
+    ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
+    if ok:
+        number = float(value)  # type: ignore[arg-type]
+        ok = math.isfinite(number) and (number >= minimum if inclusive else number > minimum)
+        ok = ok and (maximum is None or number <= maximum)
+    if not ok:
+        bound = ">= %g" % minimum if inclusive else "> %g" % minimum
+        if maximum is not None:
+            bound += " and <= %g" % maximum
+        raise InvalidArgumentError("%s(%s=%r): %s must be %s %s" % (owner, name, value, name, kind, bound))
