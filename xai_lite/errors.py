@@ -18,6 +18,10 @@
         ├── RateLimitError         429
         └── ServerError            500 and above
 
+Two more live next to the features that raise them: ``StructuredOutputError(XaiError,
+ValueError)`` (a structured answer that does not fit its schema; ``_structured.py``) and
+``MaxTurnsError`` (``run_tools`` ran out of turns; ``_tool_loop.py``).
+
 Every error is picklable and its message says what happened and what to do. None of them ever
 holds the API key: server text is scrubbed of it, and transport errors are raised outside the
 ``except`` blocks that caught the low-level exceptions, so no frame of http.client (whose locals
