@@ -119,6 +119,9 @@ class _Timer:
         return limit, phase
 
 
+_NOT_SET = object()
+
+
 class _TimedSocket:
     """The socket http.client sees: every read and write is bounded by the call's deadline."""
 
@@ -127,6 +130,20 @@ class _TimedSocket:
         self.timer = timer
         self._readers = 0
         self._closed = False
+        self._timeout: object = _NOT_SET
+
+    def use(self, sock: socket.socket) -> None:
+        """Carry on over another socket object (the TLS one wrapping the original)."""
+        self.sock = sock
+        self._timeout = _NOT_SET
+
+    def _settimeout(self, timeout: Optional[float]) -> None:
+        # socket.settimeout() is a system call (ioctl) even when the value does not change, and
+        # with the default limits it does not change until the deadline comes within the read
+        # timeout: set it only when it does.
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
 
     def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
         self._readers += 1
@@ -134,7 +151,7 @@ class _TimedSocket:
 
     def sendall(self, data: bytes) -> None:
         timeout, phase = self.timer.next_timeout(self.timer.read, "write")
-        self.sock.settimeout(timeout)
+        self._settimeout(timeout)
         try:
             self.sock.sendall(data)
         except socket.timeout:
@@ -143,7 +160,7 @@ class _TimedSocket:
     def recv_into(self, buffer: Any) -> int:
         timer = self.timer
         timeout, phase = timer.next_timeout(timer.read, "read")
-        self.sock.settimeout(timeout)
+        self._settimeout(timeout)
         try:
             return self.sock.recv_into(buffer)
         except socket.timeout:
@@ -220,7 +237,7 @@ class _Connection(http.client.HTTPConnection):
             timeout, phase = timer.next_timeout(self.connect_timeout, "connect")
             raw.settimeout(timeout)
             try:
-                tsock.sock = self.context.wrap_socket(raw, server_hostname=self.host)
+                tsock.use(self.context.wrap_socket(raw, server_hostname=self.host))
             except socket.timeout:
                 raise _Expired(phase, timeout if phase == "connect" else timer.total) from None
 
