@@ -208,6 +208,14 @@ def test_error_message_says_what_to_do(serve, client_for):
     assert info.value.retry_after == 7.0 and "7 s" in str(info.value)
 
 
+def test_not_implemented_does_not_suggest_retrying(serve, client_for):
+    """A 501 says the server does not implement the request instead of suggesting a retry."""
+    server = serve(lambda req, reply: reply.respond(501, b"", content_type=None))
+    with pytest.raises(ServerError) as info:
+        client_for(server).models.list()
+    assert "does not implement" in str(info.value) and "retry" not in str(info.value)
+
+
 def test_json_error_in_a_200_response_raises(serve, client_for):
     """xAI's {"code","error"} body with status 200 is an error, not an empty completion."""
     body = {"code": "The service is currently unavailable", "error": "Timed out waiting for first token"}

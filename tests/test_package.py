@@ -98,10 +98,14 @@ def test_import_has_no_side_effects():
 
 
 def test_bare_copy_works_without_site_packages(tmp_path):
-    """A copy of xai_lite/ alone imports and builds a client under `python -S` (vendoring)."""
+    """A copy of xai_lite/ alone imports every module and every public name under `python -S`
+    (no site-packages: vendoring), and never imports typing_extensions (only type checkers do)."""
     shutil.copytree(os.path.join(ROOT, "xai_lite"), str(tmp_path / "xai_lite"))
-    code = ("import sys; assert not any('site-packages' in p for p in sys.path); import xai_lite; "
-            "c = xai_lite.Client(api_key='xai-vendored-key-0000'); print(xai_lite.__version__, c.base_url)")
+    code = ("import sys, pkgutil, importlib; assert not any('site-packages' in p for p in sys.path); "
+            "import xai_lite; c = xai_lite.Client(api_key='xai-vendored-key-0000'); c.responses; "
+            "[importlib.import_module(m.name) for m in pkgutil.walk_packages(xai_lite.__path__, 'xai_lite.') "
+            "if m.name != 'xai_lite.__main__']; [getattr(xai_lite, n) for n in xai_lite.__all__]; "
+            "assert 'typing_extensions' not in sys.modules; print(xai_lite.__version__, c.base_url)")
     proc = _python(code, "-S", cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [xai_lite.__version__, "https://api.x.ai/v1"]

@@ -264,7 +264,10 @@ class RateLimitError(ApiError):
 class ServerError(ApiError):
     """500 and above: the service failed to answer this request."""
 
-    hint = "The service failed; retry later (a RetryPolicy does it for you)."
+    def _hint(self) -> str:
+        if self.status_code in (501, 505):
+            return "This server does not implement the request; check base_url and the endpoint."
+        return "The service failed; retry later (a RetryPolicy does it for you)."
 
 
 _STATUS_CLASSES: dict[int, type[ApiError]] = {
