@@ -36,7 +36,9 @@ MAX_REQUEST_BYTES = 64 * 1024 * 1024
 class Recorded:
     """A request as the server received it."""
 
-    def __init__(self, method: str, target: str, headers: Dict[str, str], body: bytes, connection: int) -> None:
+    def __init__(self, method: str, target: str, headers: Dict[str, str], body: bytes, connection: int,
+                 raw_headers: Optional[List[Tuple[str, str]]] = None) -> None:
+        self.raw_headers = raw_headers or list(headers.items())  # as sent, duplicates included
         self.method = method
         self.target = target
         self.path = target.split("?", 1)[0]
@@ -285,9 +287,11 @@ def _read_request(sock: socket.socket, buffer: bytearray, index: int) -> Optiona
     lines = head.decode("latin-1").split("\r\n")
     method, target, _version = lines[0].split(" ", 2)
     headers: Dict[str, str] = {}
+    raw: List[Tuple[str, str]] = []
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
+        raw.append((name.strip(), value.strip()))
     length = int(headers.get("content-length", "0"))
     if length > MAX_REQUEST_BYTES:
         raise ValueError("request body too large")
@@ -298,7 +302,7 @@ def _read_request(sock: socket.socket, buffer: bytearray, index: int) -> Optiona
             return None
         body += data
     buffer[:] = body[length:]
-    return Recorded(method, target, headers, bytes(body[:length]), index)
+    return Recorded(method, target, headers, bytes(body[:length]), index, raw)
 
 
 # -- helpers for common scripts -------------------------------------------------------------------

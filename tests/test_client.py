@@ -64,6 +64,19 @@ def test_caller_can_supply_the_client_request_id(serve, client_for):
     assert server.requests[0].headers["x-client-request-id"] == "my-id-1"
 
 
+def test_caller_headers_replace_ours_whatever_their_case(serve, client_for):
+    """A caller's X-Client-Request-Id, Accept or User-Agent replaces the client's, never duplicates it."""
+    server = serve(ok_completion)
+    client = client_for(server, default_headers={"USER-AGENT": "my-tool/1.0"})
+    client.chat.completions.create(model="grok-4", messages=MESSAGES,
+                                   extra_headers={"X-Client-Request-Id": "mine-1", "ACCEPT": "application/json"})
+    raw = server.requests[0].raw_headers
+    names = [name.lower() for name, _ in raw]
+    assert names.count("x-client-request-id") == names.count("accept") == names.count("user-agent") == 1
+    assert dict((k.lower(), v) for k, v in raw)["x-client-request-id"] == "mine-1"
+    assert server.requests[0].headers["user-agent"] == "my-tool/1.0"
+
+
 def test_extra_body_query_headers_and_none_values(serve, client_for):
     """extra_body adds fields, extra_query adds a query, extra_headers add headers; None sends null."""
     server = serve(ok_completion)

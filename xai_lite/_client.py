@@ -37,8 +37,8 @@ from ._config import (
     validate_base_url,
     validate_headers,
 )
-from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
 from ._chat import Chat, Models
+from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
 from ._streaming import ChatStream
 from ._transport import _FROM_ENV, Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
@@ -63,6 +63,7 @@ class Policies(Protocol):
 
     def send(self, client: Client, request: Request) -> Exchange:
         """Send ``request`` for ``client`` under the policies; return the checked response."""
+
 
 class Client:
     """A client for the xAI API (or any OpenAI-compatible server).
@@ -260,20 +261,22 @@ class Client:
     ) -> Tuple[Exchange, str]:
         """Send one request and return the response (status 2xx) and the client request id.
         Error statuses, redirects and odd statuses raise before anything else is read."""
-        headers: Dict[str, Any] = {"Authorization": self._auth}
-        headers["Accept"] = "text/event-stream" if stream else "application/json"
-        headers["User-Agent"] = USER_AGENT
+        # Names are lower case so that a caller's header replaces ours whatever its case
+        # (HTTP header names are case-insensitive) instead of being sent next to it.
+        headers: Dict[str, Any] = {"authorization": self._auth}
+        headers["accept"] = "text/event-stream" if stream else "application/json"
+        headers["user-agent"] = USER_AGENT
         headers["x-client-request-id"] = new_request_id()
         for name, value in self._default_headers:
-            headers[name] = value
+            headers[name.lower()] = value
         if extra_headers:
             for name, value in validate_headers(extra_headers):
-                headers[name] = value
+                headers[name.lower()] = value
         request_id = headers["x-client-request-id"]
         payload = None
         if body is not None:
             payload = encode_json(body)
-            headers["Content-Type"] = "application/json"
+            headers.setdefault("content-type", "application/json")
         limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)
         target = path
         if extra_query:
