@@ -29,6 +29,8 @@ _W = TypeVar("_W", bound=WireObject)
 
 
 def parse_result(cls: Type[_W], data: Dict[str, Any], exchange: Exchange) -> _W:
+    """``data`` as a ``cls`` carrying the response's request id; a body of the wrong shape is an
+    :class:`HttpError`."""
     try:
         obj = cls._parse(data)
     except (AttributeError, TypeError, KeyError):
@@ -45,14 +47,12 @@ def encode_json(body: Any, limit: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:
     try:
         data = json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":"), default=_json_default)
         encoded = data.encode("utf-8")
-    except ValueError as exc:
-        problem = str(exc)
-    except TypeError as exc:
+    except (ValueError, TypeError) as exc:  # NaN, a circular reference, a type JSON lacks, a lone surrogate
         problem = str(exc)
     except RecursionError:
         problem = "it is nested too deeply"
     if problem:
-        if isinstance(problem, str) and "surrogate" in problem:
+        if "surrogate" in problem:
             problem = "a string holds a lone surrogate character, which UTF-8 cannot encode"
         raise InvalidArgumentError("the request body cannot be sent as JSON: %s" % sanitize(problem, 200))
     if len(encoded) > limit:
