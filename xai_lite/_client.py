@@ -12,6 +12,7 @@ import time
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     Dict,
     List,
     Mapping,
@@ -22,6 +23,7 @@ from typing import (
     Type,
     TypeVar,
     Union,
+    cast,
 )
 from urllib.parse import urlencode
 
@@ -61,8 +63,9 @@ _W = TypeVar("_W", bound=WireObject)
 class Policies(Protocol):
     """What a client hands its requests to when it was given reliability policies."""
 
-    def send(self, client: Client, request: Request) -> Exchange:
-        """Send ``request`` for ``client`` under the policies; return the checked response."""
+    def send(self, client: Client, request: Request, read: Optional[Callable[[Exchange], Any]] = None) -> Any:
+        """Send ``request`` for ``client`` under the policies; each attempt is
+        ``client._send_once(origin, request, read)``; return what the successful one returned."""
 
 
 class Client:
@@ -259,46 +262,10 @@ class Client:
         extra_query: Optional[Mapping[str, Any]] = None,
         timeout: Union[TimeoutTypes, Unset] = UNSET,
     ) -> Tuple[Exchange, str]:
-        """Send one request and return the response (status 2xx) and the client request id.
-        Error statuses, redirects and odd statuses raise before anything else is read."""
-        # Names are lower case so that a caller's header replaces ours whatever its case
-        # (HTTP header names are case-insensitive) instead of being sent next to it.
-        headers: Dict[str, Any] = {"authorization": self._auth}
-        headers["accept"] = "text/event-stream" if stream else "application/json"
-        headers["user-agent"] = USER_AGENT
-        headers["x-client-request-id"] = new_request_id()
-        for name, value in self._default_headers:
-            headers[name.lower()] = value
-        if extra_headers:
-            for name, value in validate_headers(extra_headers):
-                headers[name.lower()] = value
-        request_id = headers["x-client-request-id"]
-        payload = None
-        if body is not None:
-            payload = encode_json(body)
-            headers.setdefault("content-type", "application/json")
-        limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)
-        target = path
-        if extra_query:
-            target += ("&" if "?" in target else "?") + urlencode(extra_query, doseq=True)
-        start = time.monotonic()
-        request = Request(
-            method,
-            target,
-            headers,
-            payload,
-            start + limits.total if limits.total is not None else None,
-            limits.connect,
-            limits.read,
-            limits.total,
-        )
-        try:
-            exchange = self._send(request)
-        except XaiError as exc:
-            exc.client_request_id = request_id
-            exc.message = self._scrub(exc.message)
-            raise
-        return exchange, request_id
+        """Send one request and return the response (status 2xx, body unread) and the client
+        request id. Error statuses, redirects and odd statuses raise before anything is read."""
+        request, request_id = self._prepare(method, path, body, stream, extra_headers, extra_query, timeout)
+        return cast(Exchange, self._call(request, request_id, None)), request_id
 
     def _request(
         self,
@@ -313,30 +280,81 @@ class Client:
         timeout: Union[TimeoutTypes, Unset] = UNSET,
     ) -> _W:
         """One JSON call: send, check, read a JSON object holding ``expect``, parse it as ``cls``.
-        Every error it raises carries the request ids."""
-        exchange, request_id = self._exchange(
-            method, path, body, extra_headers=extra_headers, extra_query=extra_query, timeout=timeout
-        )
-        try:
+        The body is read inside the attempt, so reliability policies see a body that fails
+        (a reset, a timeout, malformed JSON) as that attempt's failure."""
+        request, request_id = self._prepare(method, path, body, False, extra_headers, extra_query, timeout)
+
+        def read(exchange: Exchange) -> _W:
             return parse_result(cls, self._json(exchange, expect), exchange)
+
+        return cast(_W, self._call(request, request_id, read))
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        stream: bool,
+        extra_headers: Optional[Mapping[str, str]],
+        extra_query: Optional[Mapping[str, Any]],
+        timeout: Union[TimeoutTypes, Unset],
+    ) -> Tuple[Request, str]:
+        """The request for one logical call, and its client request id (the same on every attempt)."""
+        # Names are lower case so that a caller's header replaces ours whatever its case
+        # (HTTP header names are case-insensitive) instead of being sent next to it.
+        headers: Dict[str, Any] = {"authorization": self._auth}
+        headers["accept"] = "text/event-stream" if stream else "application/json"
+        headers["user-agent"] = USER_AGENT
+        headers["x-client-request-id"] = new_request_id()
+        for name, value in self._default_headers:
+            headers[name.lower()] = value
+        if extra_headers:
+            for name, value in validate_headers(extra_headers):
+                headers[name.lower()] = value
+        payload = None
+        if body is not None:
+            payload = encode_json(body)
+            headers.setdefault("content-type", "application/json")
+        limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)
+        target = path
+        if extra_query:
+            target += ("&" if "?" in target else "?") + urlencode(extra_query, doseq=True)
+        deadline = time.monotonic() + limits.total if limits.total is not None else None
+        request = Request(method, target, headers, payload, deadline, limits.connect, limits.read, limits.total)
+        return request, headers["x-client-request-id"]
+
+    def _call(self, request: Request, request_id: str, read: Optional[Callable[[Exchange], Any]]) -> Any:
+        """Send ``request`` (see :meth:`_send`); every error raised, and every earlier error a
+        retry policy attached to it, carries the client request id and no trace of the key."""
+        try:
+            return self._send(request, read)
         except XaiError as exc:
-            exc.client_request_id = request_id
+            for error in [exc] + list(exc.previous or ()):
+                error.client_request_id = request_id
+                error.message = self._scrub(error.message)
+            raise
+
+    def _send(self, request: Request, read: Optional[Callable[[Exchange], Any]] = None) -> Any:
+        """Send ``request``, check the answer's status and, given ``read``, read the answer with it
+        (returning what it returns; else the :class:`Exchange`). Without reliability policies
+        this is exactly one attempt to the base URL; with them, reliability/ decides."""
+        if self._policies is not None:
+            return self._policies.send(self, request, read)
+        return self._send_once(self._origin, request, read)
+
+    def _send_once(self, origin: Origin, request: Request, read: Optional[Callable[[Exchange], Any]] = None) -> Any:
+        """One attempt to ``origin``: the response (or what ``read`` makes of it), with an error
+        status already raised."""
+        exchange = self._transport.send(origin, request)
+        self._check_status(exchange)
+        if read is None:
+            return exchange
+        try:
+            return read(exchange)
+        except XaiError as exc:
             if exc.request_id is None:
                 exc.request_id = exchange.request_id
             raise
-
-    def _send(self, request: Request) -> Exchange:
-        """Send ``request`` and check the answer's status. Without reliability policies this is
-        exactly one attempt to the base URL; with them, reliability/ decides what happens."""
-        if self._policies is not None:
-            return self._policies.send(self, request)
-        return self._send_once(self._origin, request)
-
-    def _send_once(self, origin: Origin, request: Request) -> Exchange:
-        """One attempt to ``origin``: the response, with an error status already raised."""
-        exchange = self._transport.send(origin, request)
-        self._check_status(exchange)
-        return exchange
 
     # Errors about a response are built in helpers that return them, and raised by their
     # callers: the frame that held the raw body (which a server might have made echo the key)

@@ -730,10 +730,14 @@ def _translate(
             status_code=status or None,
         )
     if isinstance(exc, OSError):
-        return HttpError(
+        # A network failure, as a reset before the answer is: the request was sent, and a
+        # replay is as safe (or not) as it was then.
+        return NetworkError(
             "the connection to %s broke while reading the response (%s)"
             % (host, sanitize(exc.__class__.__name__ + " " + str(exc), 120)),
-            status_code=status or None,
+            reason="reset",
+            request_sent=True,
+            host=host,
         )
     return HttpError(
         "%s sent a malformed response body: %s" % (host, sanitize(exc.__class__.__name__ + " " + str(exc), 160)),

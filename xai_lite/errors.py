@@ -7,7 +7,7 @@
     ├── MissingDependencyError(XaiError, ImportError)  an optional extra is not installed
     ├── CircuitOpenError                           a circuit breaker refused the call; nothing was sent
     ├── RateLimiterTimeoutError(XaiError, TimeoutError)  the client's own rate limiter would wait too long
-    ├── NetworkError                               no HTTP response: refused, reset, DNS, TLS, proxy
+    ├── NetworkError                               no (whole) HTTP response: refused, reset, DNS, TLS, proxy
     │   └── RequestTimeoutError(NetworkError, TimeoutError)  .phase: connect | read | write | deadline
     ├── HttpError                                  a response that is not valid HTTP/JSON, too large, or a redirect
     ├── StreamingError                             bad SSE, or a stream that ended before its terminator
@@ -127,7 +127,8 @@ class RateLimiterTimeoutError(XaiError, TimeoutError):
 
 
 class NetworkError(XaiError):
-    """No HTTP response arrived: the connection was refused or reset, DNS or TLS failed.
+    """No (whole) HTTP response arrived: the connection was refused or reset (also in the middle
+    of a body), DNS or TLS failed.
 
     ``request_sent`` is ``False`` when the request provably never reached the server (so
     replaying it is always safe), ``True`` when it may have. ``reason`` is a short tag such as

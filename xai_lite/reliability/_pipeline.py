@@ -14,7 +14,7 @@ the response headers arrive, before any chunk is read, so everything here happen
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .._transport import Exchange, Origin, Request
 from ..errors import (
@@ -98,9 +98,11 @@ class Pipeline:
                 self.failover._attach_breaker(circuit_breaker)
             self._origins = {url: Origin(url) for url in endpoints}
 
-    def send(self, client: Client, request: Request) -> Exchange:
-        """Send ``request`` for ``client`` under the policies; return the 2xx response or raise
-        the last error, with ``attempts`` (and the earlier errors in ``previous``)."""
+    def send(self, client: Client, request: Request, read: Optional[Callable[[Exchange], Any]] = None) -> Any:
+        """Send ``request`` for ``client`` under the policies. Each attempt is
+        ``client._send_once(origin, request, read)``, the body read included; return what the
+        successful one returned, or raise the last error with ``attempts`` (and the earlier
+        errors in ``previous``)."""
         retry, limiter, failover = self.retry, self.limiter, self.failover
         clock = retry.clock if retry is not None else SYSTEM_CLOCK
         start = clock.monotonic()
@@ -138,7 +140,7 @@ class Pipeline:
                 attempted = True
                 origin = self._origins[url] if url else client._origin
                 try:
-                    exchange = client._send_once(origin, request)
+                    exchange = client._send_once(origin, request, read)
                 except XaiError as exc:
                     error = exc
                 except BaseException:
