@@ -20,8 +20,9 @@ L5  a hostile 1 GiB body (declared, chunked, close-delimited, gzip) fails in <= 
 L6  5 rounds x 1,000 requests with 5 % faults: traced memory grows <= 1 MiB from round 2 to
     round 5, RSS <= 20 MiB over the run, descriptors and threads back to where they were.
 L7  a legitimate 16 MiB JSON body parses in <= 2 s with a traced peak <= 4x the body.
-L8  32 threads: exactly one half-open probe per recovery, and the limiter never admits more
-    than burst + rate x t.
+L8  32 threads: exactly one half-open probe per recovery (calls admitted while HALF_OPEN; a late
+    thread let in after the probe closed the circuit is not a probe), and the limiter never
+    admits more than burst + rate x t.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from harness import LoopbackServer, Recorded, Reply, completion_body, error_reply, ok_models, open_fds  # noqa: E402
 
 import xai_lite  # noqa: E402
-from xai_lite import CircuitBreaker, CircuitOpenError, RateLimiter, RetryPolicy, XaiError  # noqa: E402
+from xai_lite import CircuitBreaker, CircuitOpenError, CircuitState, RateLimiter, RetryPolicy, XaiError  # noqa: E402
 
 KEY = "xai-load-benchmark-key-0000"
 MESSAGES = [{"role": "user", "content": "What is the meaning of life?"}]
@@ -343,18 +344,25 @@ def l8_contention() -> List[Row]:
         except OSError:
             pass
         time.sleep(0.011)
-        calls = []
+        probes: List[int] = []
         barrier = threading.Barrier(32)
+
+        def call() -> None:
+            # Admitted while HALF_OPEN, the call is the probe; a thread that starts late and
+            # gets in after the probe closed the circuit is an ordinary call, not a second probe.
+            if breaker.state is CircuitState.HALF_OPEN:
+                probes.append(1)
+            time.sleep(0.02)
 
         def caller(i: int) -> None:
             barrier.wait(5)
             try:
-                breaker.call(lambda: (calls.append(1), time.sleep(0.02)))
+                breaker.call(call)
             except CircuitOpenError:
                 pass
 
         run_threads(32, caller)
-        probes_per_round.append(len(calls))
+        probes_per_round.append(len(probes))
 
     limiter = RateLimiter(requests_per_second=200, burst=10)
     admitted: List[float] = []

@@ -168,3 +168,39 @@ def test_bad_turns_are_refused_before_any_request(serve, client_for):
     with pytest.raises(InvalidArgumentError, match="not allowed"):
         Conversation(client_for(server), tools=[{"type": "function", "function": {"name": "a b"}}])
     assert server.accepted == 0 and json.dumps(chat.messages) == "[]"
+
+
+def test_a_streamed_turn_out_of_turns_keeps_a_valid_history_on_the_error(serve, client_for):
+    """stream() out of max_turns leaves the conversation alone, and the error's history answers
+    every tool call it holds (the last answer's calls, not run, are in run.response)."""
+    call = {"index": 0, "id": "c1", "type": "function", "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}}
+    server = serve(lambda req, reply: reply.sse([chunk_event(tool_calls=[call]), chunk_event(finish="tool_calls")]))
+    chat = Conversation(client_for(server), tools=[add], max_turns=2)
+    with pytest.raises(MaxTurnsError) as info:
+        list(chat.stream("loop"))
+    run = info.value.run
+    assert [m["role"] for m in run.messages] == ["user", "assistant", "tool"] and run.messages[2]["content"] == "3"
+    assert run.response.choices[0].message.tool_calls[0].id == "c1" and chat.messages == []
+
+
+def test_image_refuses_plain_http_urls():
+    """An http:// URL is refused with a message asking for https or the image itself."""
+    with pytest.raises(InvalidArgumentError, match="must be https://.*bytes or file path"):
+        image("http://example.com/cat.png")
+    with pytest.raises(InvalidArgumentError, match="must be https://"):
+        image("HTTP://example.com/cat.png")
+
+
+def test_data_urls_are_checked_like_files():
+    """A data URL's bytes must be the image type it declares (jpg written as jpeg), a JPEG, PNG
+    or WebP image, and at most 20 MiB."""
+    jpeg = base64.b64encode(JPEG).decode()
+    assert image("data:image/jpg;base64," + jpeg)["image_url"]["url"] == "data:image/jpeg;base64," + jpeg
+    assert image("data:IMAGE/JPEG;base64," + jpeg)["image_url"]["url"] == "data:image/jpeg;base64," + jpeg
+    with pytest.raises(InvalidArgumentError, match="says image/png, but its bytes are a JPEG image"):
+        image("data:image/png;base64," + jpeg)
+    with pytest.raises(InvalidArgumentError, match="not a JPEG, PNG or WebP"):
+        image("data:image/webp;base64," + base64.b64encode(b"GIF89a" + b"\x00" * 10).decode())
+    huge = base64.b64encode(PNG + b"\x00" * (20 * 1024 * 1024)).decode()
+    with pytest.raises(InvalidArgumentError, match="up to 20 MiB"):
+        image("data:image/png;base64," + huge)

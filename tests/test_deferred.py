@@ -3,6 +3,8 @@ and a deadline that holds even when the server stalls."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import time
 
 import pytest
@@ -103,3 +105,20 @@ def test_bad_deferred_arguments_are_refused_before_any_request(serve, client_for
     with pytest.raises(InvalidArgumentError, match=match):
         call(client_for(server))
     assert server.accepted == 0
+
+
+def test_a_handle_pickles_and_copies_without_its_client(serve, client_for):
+    """A handle pickles and deep-copies with its request id; the copy's wait() says to use
+    client.chat.deferred.wait(request_id), which fetches the result, and the original keeps its client."""
+    server, _ = deferred_server(serve, pending=1)
+    client = client_for(server)
+    handle = client.chat.completions.create(model="grok-4", messages=MESSAGES, deferred=True)
+    for twin in (pickle.loads(pickle.dumps(handle)), copy.deepcopy(handle), copy.copy(handle)):
+        assert isinstance(twin, DeferredChatCompletion) and twin.to_dict() == {"request_id": "req/42"}
+        with pytest.raises(RuntimeError, match=r"client\.chat\.deferred\.wait\('req/42'\)"):
+            twin.wait(timeout=1)
+        with pytest.raises(RuntimeError, match="unpickled or copied"):
+            twin.retrieve()
+    assert handle.retrieve() is None
+    assert client.chat.deferred.wait(twin.request_id, timeout=5, interval=0.05).choices[0].message.content == "A poem"
+    assert len(server.requests) == 3

@@ -17,6 +17,7 @@ from xai_lite import (
     CircuitOpenError,
     CircuitState,
     InvalidArgumentError,
+    RateLimiter,
     RateLimitError,
     RetryPolicy,
     ServerError,
@@ -327,3 +328,53 @@ def test_client_refuses_something_that_is_not_a_breaker(canary):
 
     with pytest.raises(InvalidArgumentError, match="CircuitBreaker"):
         Client(api_key=canary, base_url="http://127.0.0.1:9/v1", circuit_breaker=5)
+
+
+class InterruptingClock(FakeClock):
+    """A fake clock whose next sleep, once armed, raises KeyboardInterrupt (Ctrl-C mid-wait)."""
+
+    def __init__(self):
+        super().__init__()
+        self.armed = False
+
+    def sleep(self, seconds):
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+        super().sleep(seconds)
+
+
+def test_a_probe_interrupted_in_the_limiter_wait_frees_the_slot(serve, client_for):
+    """F31: a half-open probe interrupted (KeyboardInterrupt) while it waits for the rate
+    limiter is released, so the next call becomes the probe instead of failing fast for good."""
+    server = serve(in_turn(error_reply(503), ok_models))
+    clock = InterruptingClock()
+    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=30, clock=clock)
+    limiter = RateLimiter(requests_per_second=0.01, burst=1, clock=clock)  # the probe waits 70 s
+    client = client_for(server, circuit_breaker=breaker, rate_limiter=limiter)
+    with pytest.raises(ServerError):
+        client.models.list()
+    clock.advance(30)
+    clock.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        client.models.list()
+    stats = breaker.stats()
+    assert stats.state is CircuitState.HALF_OPEN and stats.released == 1 and len(server.requests) == 1
+    assert len(client.models.list()) == 2  # the next caller is admitted as the probe
+    assert breaker.state is CircuitState.CLOSED and len(server.requests) == 2
+
+
+def test_fail_fast_rejections_are_logged(serve, client_for, canary, log_records):
+    """Each call an open breaker rejects is a DEBUG record with the endpoint, the state and the
+    time to the next probe, and no query string (here it holds the key)."""
+    server = serve(error_reply(503))
+    clock = FakeClock()
+    client = client_for(server, circuit_breaker=CircuitBreaker(failure_threshold=1, recovery_timeout=60, clock=clock))
+    with pytest.raises(ServerError):
+        client.models.list()
+    clock.advance(20)
+    with pytest.raises(CircuitOpenError):
+        client.models.list(extra_query={"token": canary})
+    rejected = [r for r in log_records if getattr(r, "event", "") == "breaker_rejected"]
+    assert len(rejected) == 1 and rejected[0].endpoint == client.base_url
+    assert rejected[0].state == "open" and rejected[0].retry_in == pytest.approx(40)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import random
 import ssl
+import sys
+import threading
+import time
 
 import pytest
 import trustme
@@ -323,3 +326,136 @@ def test_base_url_cannot_be_changed_on_a_failover_client(canary):
     with pytest.raises(InvalidArgumentError, match="endpoints"):
         client.base_url = "http://127.0.0.3:9/v1"
     assert client.base_url == "http://127.0.0.1:9/v1"
+
+
+def test_a_shared_policy_leaves_each_client_its_own_breaker(serve, canary):
+    """F30, F31: clients sharing one FailoverPolicy are guarded by the breakers they were handed:
+    a second breaker is used, not ignored, and a client handed none is never failed fast by
+    another's; endpoint_health() reports breaker states only while one breaker guards them all."""
+    primary, secondary = serve(error_reply(503)), serve(ok_models)
+    urls = [v1(primary), v1(secondary)]
+    failover = FailoverPolicy(max_failures=100)
+    breaker = CircuitBreaker(failure_threshold=1)
+    Client(api_key=canary, endpoints=urls, failover=failover, circuit_breaker=breaker).models.list()
+    assert breaker.state is CircuitState.OPEN and len(primary.requests) == 1
+    Client(api_key=canary, endpoints=urls, failover=failover, circuit_breaker=breaker).models.list()
+    assert len(primary.requests) == 1  # the same breaker: the same open circuit
+    assert [h.breaker for h in failover.endpoint_health()] == [CircuitState.OPEN, CircuitState.CLOSED]
+
+    own = CircuitBreaker(failure_threshold=2)
+    Client(api_key=canary, endpoints=urls, failover=failover, circuit_breaker=own).models.list()
+    assert len(primary.requests) == 2 and own.stats().failures == 1 and own.state is CircuitState.CLOSED
+    unguarded = Client(api_key=canary, endpoints=urls, failover=failover)
+    unguarded.models.list()
+    unguarded.models.list()
+    assert len(primary.requests) == 4 and breaker.stats().admitted == 1 and own.stats().admitted == 1
+    assert [h.breaker for h in failover.endpoint_health()] == [None, None]
+
+
+def test_one_call_at_a_time_tries_an_endpoint_back_from_its_cooldown(serve, canary):
+    """F30: when an unhealthy primary's cooldown ends, one call tries it again; calls made while
+    that trial runs go straight to the secondary, and the trial's success makes it HEALTHY."""
+    release = threading.Event()
+
+    def held(request, reply):
+        release.wait(5)
+        ok_models(request, reply)
+
+    primary, secondary = serve(in_turn(error_reply(502), held)), serve(ok_models)
+    clock = FakeClock()
+    failover = FailoverPolicy(max_failures=1, retry_after=60, clock=clock)
+    client = Client(api_key=canary, endpoints=[v1(primary), v1(secondary)], failover=failover)
+    client.models.list()
+    assert failover.endpoint_health()[0].status is HealthStatus.UNHEALTHY
+    clock.advance(60)
+    trial = threading.Thread(target=client.models.list)
+    trial.start()
+    deadline = time.monotonic() + 5
+    while len(primary.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    others = [threading.Thread(target=client.models.list) for _ in range(7)]
+    for t in others:
+        t.start()
+    for t in others:
+        t.join(10)
+    assert len(primary.requests) == 2 and len(secondary.requests) == 8
+    assert failover.current_endpoint() == v1(secondary)
+    release.set()
+    trial.join(10)
+    assert failover.endpoint_health()[0].status is HealthStatus.HEALTHY
+    assert failover.current_endpoint() == v1(primary)
+
+
+def test_standalone_call_tries_a_rested_endpoint_once_at_a_time():
+    """failover.call(fn): while one call tries an endpoint back from its cooldown, another call
+    skips it; a trial cut short by KeyboardInterrupt hands the trial to the next call."""
+    a, b = "https://a.example/v1", "https://b.example/v1"
+    clock = FakeClock()
+    failover = FailoverPolicy(max_failures=1, retry_after=10, endpoints=[a, b], clock=clock)
+    failover.rotate()
+    clock.advance(10)
+    seen = []
+
+    def interrupted(url):
+        seen.append(url)
+        raise KeyboardInterrupt
+
+    def nested(url):
+        seen.append(url)
+        return failover.call(lambda inner: seen.append(inner) or inner) if len(seen) == 2 else url
+
+    with pytest.raises(KeyboardInterrupt):
+        failover.call(interrupted)
+    assert failover.call(nested) == b  # the trial of a, inside which another call goes to b
+    assert seen == [a, a, b] and failover.endpoint_health()[0].status is HealthStatus.HEALTHY
+
+
+def test_skipped_endpoints_are_logged(serve, canary, log_records):
+    """Each endpoint a call leaves out because it is cooling down is a DEBUG record with the
+    endpoint, the time left and the reason."""
+    a, b = serve(ok_models), serve(ok_models)
+    clock = FakeClock()
+    failover = FailoverPolicy(retry_after=30, clock=clock)
+    client = Client(api_key=canary, endpoints=[v1(a), v1(b)], failover=failover)
+    failover.rotate()
+    clock.advance(10)
+    client.models.list()
+    skipped = [r for r in log_records if getattr(r, "event", "") == "endpoint_skipped"]
+    assert len(skipped) == 1 and skipped[0].endpoint == v1(a) and skipped[0].retry_in == pytest.approx(20)
+    assert "cooling down" in skipped[0].reason and len(a.requests) == 0
+
+
+def test_endpoint_health_snapshots_agree_with_themselves():
+    """Each EndpointHealth is copied under the lock: while another thread keeps failing and
+    succeeding, every snapshot's status matches its consecutive failures and its totals add up."""
+    failover = FailoverPolicy(max_failures=2, retry_after=0, endpoints=["https://a.example/v1"])
+    stop = threading.Event()
+    calls = []
+
+    def work(url):
+        calls.append(1)
+        if len(calls) % 3:
+            raise ServerError("down", status_code=503)
+        return url
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                failover.call(work)
+            except ServerError:
+                pass
+
+    expected = {0: HealthStatus.HEALTHY, 1: HealthStatus.DEGRADED, 2: HealthStatus.UNHEALTHY}
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        for _ in range(20000):
+            health = failover.endpoint_health()[0]
+            assert expected[health.consecutive_failures] is health.status, health
+            assert health.failures - health.successes * 2 in (0, 1, 2), health
+    finally:
+        stop.set()
+        thread.join(10)
+        sys.setswitchinterval(old_interval)

@@ -225,3 +225,121 @@ def test_limiter_waits_are_logged(log_records):
     limiter.acquire()
     waits = [r for r in log_records if getattr(r, "event", "") == "limiter_wait"]
     assert len(waits) == 1 and waits[0].delay == pytest.approx(0.5)
+
+
+class HookClock(FakeClock):
+    """A fake clock that runs ``hook`` once, at the start of the next sleep (another thread's
+    action while a caller waits), then sleeps as usual."""
+
+    def __init__(self):
+        super().__init__()
+        self.hook = None
+
+    def sleep(self, seconds):
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+        super().sleep(seconds)
+
+
+def test_per_kind_refusal_waits_for_nothing_and_spends_no_token():
+    """R4: when a kind's bucket and the shared one together would wait longer than the timeout,
+    acquire raises at once with the whole wait, sleeps not at all and leaves both buckets as
+    they were, whichever of the two had the token."""
+    clock = FakeClock()
+    limiter = RateLimiter(requests_per_second=1, burst=1, per_kind={"images": (0.5, 1)}, clock=clock)
+    limiter.acquire(kind="chat")  # the shared bucket is empty: its next token is 1 s away
+    with pytest.raises(RateLimiterTimeoutError) as info:
+        limiter.acquire(timeout=0.5, kind="images")  # its own bucket has a token, the shared one not
+    assert info.value.wait == pytest.approx(1.0) and clock.sleeps == []
+    assert limiter.acquire(kind="images") == pytest.approx(1.0)  # and it still has it
+
+    clock = FakeClock()
+    limiter = RateLimiter(requests_per_second=1, burst=1, per_kind={"files": (2.5, 1)}, clock=clock)
+    limiter.acquire(kind="files")  # both empty: files has a token in 0.4 s, the shared bucket in 1 s
+    with pytest.raises(RateLimiterTimeoutError) as info:
+        limiter.acquire(timeout=0.5, kind="files")
+    assert info.value.wait == pytest.approx(1.0) and clock.sleeps == []
+    assert limiter.acquire(kind="files") == pytest.approx(1.0) and clock.sleeps == [pytest.approx(1.0)]
+
+
+def test_an_interrupted_wait_gives_its_tokens_back():
+    """R4: a caller interrupted (KeyboardInterrupt) while it waits returns its tokens, so the
+    next caller does not queue behind a request that will never be sent."""
+    clock = HookClock()
+    limiter = RateLimiter(requests_per_second=1, burst=1, per_kind={"images": (0.5, 1)}, clock=clock)
+    limiter.acquire(kind="images")
+
+    def interrupt():
+        raise KeyboardInterrupt
+
+    clock.hook = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        limiter.acquire(kind="images")
+    assert limiter.acquire() == pytest.approx(1.0)  # not 2 s: the interrupted turn is free
+    assert limiter.acquire(kind="images") == pytest.approx(1.0)  # its own bucket: 1 s, not 3 s
+
+
+def test_a_pause_pushes_back_callers_already_waiting():
+    """R4: a 429 pause that begins while callers wait pushes each of them back by the pause, in
+    their order and at the limiter's pace, instead of letting them through during it."""
+    clock = VirtualClock(workers=5)
+    limiter = RateLimiter(requests_per_second=4, burst=1, clock=clock)
+    limiter.acquire()  # empty the bucket: the four callers below are due at 0.25, 0.5, 0.75, 1 s
+    started = []
+
+    def caller(i):
+        try:
+            limiter.acquire()
+            started.append((clock.monotonic(), i))
+        finally:
+            clock.done()
+
+    def rate_limited():
+        try:
+            clock.sleep(0.3)
+            limiter.pause(2.0)  # a 429 at 0.3 s: nothing before 2.3 s
+        finally:
+            clock.done()
+
+    threads = []
+    for i in range(4):
+        threads.append(threading.Thread(target=caller, args=(i,)))
+        threads[-1].start()
+        deadline = time.monotonic() + 5
+        while clock.sleepers < i + 1 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    threads.append(threading.Thread(target=rate_limited))
+    threads[-1].start()
+    for t in threads:
+        t.join(10)
+    assert [i for _, i in started] == [0, 1, 2, 3]
+    assert [at for at, _ in started] == pytest.approx([0.25, 2.5, 2.75, 3.0])
+
+
+def test_a_pause_past_the_timeout_refuses_a_waiting_caller(log_records):
+    """R4: a waiting caller whose turn a pause pushes past its timeout raises
+    RateLimiterTimeoutError then, with the whole wait, and frees its turn for the next caller."""
+    clock = HookClock()
+    limiter = RateLimiter(requests_per_second=2, burst=1, clock=clock)
+    limiter.acquire()
+    clock.hook = lambda: limiter.pause(5.0)
+    with pytest.raises(RateLimiterTimeoutError) as info:
+        limiter.acquire(timeout=1.0)
+    assert info.value.wait == pytest.approx(5.5) and "pause" in str(info.value)
+    assert clock.sleeps == [pytest.approx(0.5)]
+    assert limiter.acquire() == pytest.approx(5.0)  # at 5.5 s, as if the refused caller never queued
+    refused = [r for r in log_records if getattr(r, "event", "") == "limiter_refused"]
+    assert len(refused) == 1 and refused[0].reason == "paused" and refused[0].delay == pytest.approx(5.5)
+
+
+def test_limiter_refusals_are_logged(log_records):
+    """Each refusal is a DEBUG record with the wait, the timeout and the kind."""
+    clock = FakeClock()
+    limiter = RateLimiter(requests_per_second=1, burst=1, per_kind={"images": (0.5, 1)}, clock=clock)
+    limiter.acquire(kind="images")
+    with pytest.raises(RateLimiterTimeoutError):
+        limiter.acquire(timeout=0.1, kind="images")
+    refused = [r for r in log_records if getattr(r, "event", "") == "limiter_refused"]
+    assert len(refused) == 1 and refused[0].kind == "images" and refused[0].reason == "rate"
+    assert refused[0].delay == pytest.approx(2.0) and refused[0].timeout == pytest.approx(0.1)

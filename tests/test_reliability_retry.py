@@ -276,6 +276,17 @@ def test_exhausted_credits_are_not_retried(serve, client_for, message):
     assert len(server.requests) == 1 and "credits" in str(info.value)
 
 
+def test_exhausted_credits_are_not_retried_whatever_x_should_retry_says(serve, client_for):
+    """F21: a 429 saying the team's credits are exhausted is raised at once even when it also
+    carries x-should-retry: true; no header makes a retry succeed before someone pays."""
+    server = serve(error_reply(429, {"x-should-retry": "true"}, message="Your team has run out of credits"))
+    with pytest.raises(RateLimitError):
+        chat(client_for(server, retry=policy(max_retries=5)))
+    assert len(server.requests) == 1
+    assert not RetryPolicy().is_retryable(RateLimitError(
+        "Your team has run out of credits", status_code=429, headers={"x-should-retry": "true"}))
+
+
 def test_x_should_retry_overrides_the_status_rules(serve, client_for):
     """F21: x-should-retry: true makes a 400 (and a POST 503) retryable; false stops a GET 503."""
     server = serve(in_turn(error_reply(400, {"x-should-retry": "true"}), ok_completion))

@@ -3,13 +3,17 @@ reuse), retrieve/delete/input_items/compact, continuing a conversation, and clie
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 
 import pytest
 from corpus import body_bytes, load, replay
 from harness import open_fds, response_body, response_event, response_stream
 
-from xai_lite import ApiError, InvalidArgumentError, NotFoundError, StreamingError, code_interpreter, web_search
+from xai_lite import (
+    ApiError, InvalidArgumentError, NotFoundError, StreamingError, StructuredOutputError, code_interpreter, web_search,
+)
 from xai_lite import responses as R
 
 INPUT = [{"role": "user", "content": "Hi"}]
@@ -312,3 +316,64 @@ def test_usage_cost_from_ticks_or_nano_usd():
     assert R.ResponseUsage.from_dict({"cost_in_usd_ticks": 5743500}).cost_usd == 5743500 / 1e10
     assert R.ResponseUsage.from_dict({"cost_in_nano_usd": 2500}).cost_usd == 2500 / 1e9
     assert R.ResponseUsage.from_dict({}).cost_usd is None
+
+
+def test_named_keep_alive_events_without_a_json_object_are_skipped(serve, client_for):
+    """Mid-stream "event: ping" frames with empty or non-JSON data are skipped (not delivered,
+    not an error), while named events carrying a JSON object are still delivered."""
+    frames = response_stream(["a", "b"])
+    frames[2:2] = [b"event: ping\ndata: \n\n", b"event: ping\ndata: keep-alive\n\n", b"event: ping\ndata: [1]\n\n",
+                   b'event: ping\ndata: {"sequence_number": 5}\n\n']
+    events, error = consume(client_for(serve(sse(frames))).responses.create(model="grok-4", input=INPUT, stream=True))
+    assert error is None
+    assert [e.type for e in events] == ["response.created", "response.output_text.delta", "ping",
+                                        "response.output_text.delta", "response.completed"]
+
+
+def test_a_typed_event_with_an_error_field_is_delivered(serve, client_for):
+    """An event whose type is not "error" but which carries an "error" field (a failed tool call)
+    is delivered and the stream goes on; an untyped {"error": ...} still raises ApiError."""
+    failed = response_event("response.mcp_call.failed", sequence_number=2, item_id="mcp_1", output_index=0,
+                            error={"message": "the MCP server refused"})
+    frames = response_stream(["a"])
+    events, error = consume(client_for(serve(sse(frames[:2] + [failed] + frames[2:]))).responses.create(
+        model="grok-4", input=INPUT, stream=True))
+    assert error is None and events[2].type == "response.mcp_call.failed"
+    assert events[2].error == {"message": "the MCP server refused"} and events[-1].type == "response.completed"
+    untyped = b'data: {"error": {"message": "overloaded", "code": 503}}\n\n'
+    events, error = consume(client_for(serve(sse(frames[:2] + [untyped]))).responses.create(
+        model="grok-4", input=INPUT, stream=True))
+    assert len(events) == 2 and isinstance(error, ApiError) and "overloaded" in error.message
+
+
+def test_null_lists_read_as_empty(serve, client_for):
+    """A response with "output": null, or a message with "content": null, reads as having no
+    text and no calls, and to_dict() still gives the nulls the server sent."""
+    message = {"type": "message", "id": "m", "role": "assistant", "status": "completed", "content": None}
+    bodies = [dict(response_body(), output=None), response_body(output=[message])]
+    server = serve(lambda req, reply: reply.json(bodies[len(server.requests) - 1]))
+    client = client_for(server)
+    r = client.responses.create(model="grok-4", input="x")
+    assert (r.output_text, r.function_calls, r.to_dict()["output"]) == ("", [], None)
+    with pytest.raises(StructuredOutputError, match="not valid JSON"):
+        client.responses.parse(model="grok-4", input="x", text_format={"type": "object"})
+    r = R.Response.from_dict(response_body(output=[message]))
+    assert r.output_text == "" and r.output[0].text == "" and r.to_dict()["output"] == [message]
+    page = R.InputItemsPage.from_dict({"object": "list", "data": None, "has_more": False})
+    assert list(page) == [] and len(page) == 0 and list(page.iter_all()) == []
+
+
+def test_an_input_items_page_pickles_and_copies_without_its_client(serve, client_for):
+    """A page pickles and deep-copies with its items; the copy cannot fetch the next page and
+    says how to, while the original still can."""
+    pages = [{"object": "list", "data": [{"type": "message", "id": "i1", "role": "user", "content": "a"}],
+              "first_id": "i1", "last_id": "i1", "has_more": True},
+             {"object": "list", "data": [{"type": "message", "id": "i2", "role": "user", "content": "b"}],
+              "first_id": "i2", "last_id": "i2", "has_more": False}]
+    server = serve(lambda req, reply: reply.json(pages[len(server.requests) - 1]))
+    page = client_for(server).responses.input_items("r1", limit=1)
+    for twin in (pickle.loads(pickle.dumps(page)), copy.deepcopy(page), copy.copy(page)):
+        assert twin.to_dict() == pages[0] and [i.text for i in twin] == ["a"]
+        with pytest.raises(RuntimeError, match=r"client.responses.input_items\(response_id, after='i1'\)"):
+            twin.next_page()
+    assert [i.id for i in page.iter_all()] == ["i1", "i2"] and len(server.requests) == 2

@@ -54,6 +54,28 @@ class Node:
     children: List["Node"]
 
 
+@dataclass
+class Leaf:
+    name: str
+
+
+# Built-in generics with a string inside: list["Leaf"] is a types.GenericAlias whose argument
+# stays a plain string (get_type_hints resolves it only from Python 3.11). Python 3.8 has no
+# list[...], so there the same test runs with typing's List and Dict.
+if sys.version_info >= (3, 9):
+    @dataclass
+    class Branch:
+        leaves: list["Leaf"]
+        by_name: dict[str, "Leaf"]
+        best: Optional[list["Leaf"]]
+else:
+    @dataclass
+    class Branch:
+        leaves: List["Leaf"]
+        by_name: Dict[str, "Leaf"]
+        best: Optional[List["Leaf"]]
+
+
 # The schema the API should get for Invoice, written out by hand.
 INVOICE_SCHEMA = {
     "type": "object",
@@ -242,3 +264,48 @@ def test_pep604_unions_follow_the_running_python():
     else:
         with pytest.raises(InvalidArgumentError, match="cannot read the type hints"):
             json_schema(Maybe)
+
+
+def test_forward_references_inside_generics_resolve():
+    """Strings inside list[...] and dict[str, ...] (List and Dict on Python 3.8) name the
+    dataclass they refer to, for the schema and for parsing."""
+    leaf = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"], "additionalProperties": False}
+    assert json_schema(Branch)["properties"] == {
+        "leaves": {"type": "array", "items": leaf},
+        "by_name": {"type": "object", "additionalProperties": leaf},
+        "best": {"anyOf": [{"type": "array", "items": leaf}, {"type": "null"}]},
+    }
+    from xai_lite._structured import convert
+
+    value = {"leaves": [{"name": "a"}], "by_name": {"b": {"name": "b"}}, "best": None}
+    assert convert(value, Branch) == Branch([Leaf("a")], {"b": Leaf("b")}, None)
+
+
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+
+
+def test_values_are_compared_as_json():
+    """const, enum, Literal and Enum compare as JSON does: 2.0 equals 2, but true is not 1."""
+    from xai_lite._structured import Mismatch, check_schema, convert
+
+    for schema, good, bad in [({"const": 1}, 1.0, True), ({"enum": [2, "x"]}, 2.0, False), ({"const": True}, True, 1),
+                              ({"const": [1, {"a": 0}]}, [1.0, {"a": 0.0}], [True, {"a": False}])]:
+        check_schema(good, schema, schema)
+        with pytest.raises(Mismatch, match="expected"):
+            check_schema(bad, schema, schema)
+    assert convert(2.0, Level) is Level.HIGH and convert(2.0, Literal[1, 2]) == 2
+    with pytest.raises(Mismatch, match="one of"):
+        convert(True, Literal[1, 2])
+    with pytest.raises(Mismatch, match="one of"):
+        convert(True, Level)
+
+
+def test_a_number_too_large_for_a_float_is_a_mismatch(serve, client_for):
+    """A reply number beyond the float range raises StructuredOutputError naming the path, not
+    OverflowError."""
+    server = serve(answering('{"name": "pen", "price": 1%s, "quantity": 1}' % ("0" * 400)))
+    with pytest.raises(StructuredOutputError, match="price: the number 1000.* is too large for a float") as info:
+        client_for(server).chat.completions.parse(model="grok-4", messages=MESSAGES, response_format=Item)
+    assert info.value.path == "price"

@@ -12,9 +12,12 @@ from typing import List, Literal, Optional
 
 import pytest
 from corpus import body_bytes, load
-from harness import completion_body, response_body, scripted, tool_call_completion
+from harness import chunk_event, completion_body, error_reply, in_turn, response_body, scripted, tool_call_completion
 
-from xai_lite import InvalidArgumentError, MaxTurnsError, run_tools, tool
+from xai_lite import (
+    ApiError, Conversation, InvalidArgumentError, MaxTurnsError, RequestTimeoutError, ServerError, run_tools, tool,
+    web_search,
+)
 
 MESSAGES = [{"role": "user", "content": "Weather in Paris and Rome?"}]
 
@@ -178,16 +181,49 @@ def test_failing_unknown_and_misused_tools_become_error_results(serve, client_fo
     assert run.text == "Sorry"
 
 
-def test_max_turns_reached_raises_with_the_run(serve, client_for):
+def unanswered(history):
+    """The ids of the tool calls (chat) or function_call items (Responses) in ``history`` that
+    have no result after them."""
+    waiting = []
+    for entry in history:
+        entry = entry if isinstance(entry, dict) else entry.to_dict()
+        waiting += [c["id"] for c in entry.get("tool_calls") or ()]
+        if entry.get("type") == "function_call":
+            waiting.append(entry["call_id"])
+        answered = entry.get("tool_call_id") if entry.get("role") == "tool" else None
+        if entry.get("type") == "function_call_output":
+            answered = entry["call_id"]
+        if answered in waiting:
+            waiting.remove(answered)
+    return waiting
+
+
+def test_max_turns_reached_raises_with_a_history_that_can_be_sent_again(serve, client_for):
     """A model that keeps asking for tools stops after max_turns calls with MaxTurnsError; the
-    error holds the history and every result so far."""
+    error's history ends with the last tool results (every call in it answered), and the last
+    answer, whose calls were not run, is run.response."""
     server = serve(scripted(tool_call_completion(("c", "get_weather", {"city": "Paris"}))))
     with pytest.raises(MaxTurnsError, match="max_turns=3") as info:
         run_tools(client_for(server), model="grok-4", messages=MESSAGES, tools=[get_weather], max_turns=3)
     run = info.value.run
     assert len(server.requests) == 3 and run.turns == 3 and len(run.results) == 2
     assert [r.output for r in run.results] == ["Paris: 21 C"] * 2
-    assert run.messages[-1]["tool_calls"][0]["id"] == "c"
+    assert [m["role"] for m in run.messages] == ["user", "assistant", "tool", "assistant", "tool"]
+    assert unanswered(run.messages) == [] and run.messages == server.requests[2].json["messages"]
+    assert run.response.choices[0].message.tool_calls[0].id == "c"
+
+
+def test_max_turns_on_the_responses_api_leaves_no_call_unanswered(serve, client_for):
+    """On the Responses API too, the history of MaxTurnsError has an output for every
+    function_call item it holds."""
+    call = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
+            "arguments": '{"city": "Rome"}', "status": "completed"}
+    server = serve(scripted(response_body(output=[call])))
+    with pytest.raises(MaxTurnsError) as info:
+        run_tools(client_for(server), model="grok-4", input="Weather?", tools=[get_weather], max_turns=2, store=False)
+    run = info.value.run
+    assert [i["type"] if isinstance(i, dict) else i.type for i in run.messages[1:]] == ["function_call", "function_call_output"]
+    assert unanswered(run.messages) == [] and run.response.function_calls[0].call_id == "call_1"
 
 
 def test_run_tools_on_the_responses_api_continues_with_previous_response_id(serve, client_for):
@@ -225,3 +261,127 @@ def test_run_tools_stateless_replays_the_recorded_turns(serve, client_for):
     assert sent[0] == recorded[0] and sent[1:3] == bodies[0]["output"] and sent[3] == recorded[3]
     assert "previous_response_id" not in server.requests[1].json
     assert run.text == bodies[1]["output"][-1]["content"][0]["text"] and run.turns == 2
+
+
+CALL = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
+        "arguments": '{"city": "Oslo"}', "status": "completed"}
+
+
+@pytest.mark.parametrize("api, given, sent", [
+    ("chat", {"type": "function", "name": "get_weather"}, {"type": "function", "function": {"name": "get_weather"}}),
+    ("chat", {"type": "function", "function": {"name": "get_weather"}}, {"type": "function", "function": {"name": "get_weather"}}),
+    ("responses", {"type": "function", "function": {"name": "get_weather"}}, {"type": "function", "name": "get_weather"}),
+    ("responses", {"type": "function", "name": "get_weather"}, {"type": "function", "name": "get_weather"}),
+])
+def test_tool_choice_is_sent_in_the_shape_of_each_api(serve, client_for, api, given, sent):
+    """A tool_choice naming a function, in either API's shape, is sent nested on chat and flat on
+    the Responses API, by create() and by run_tools() alike."""
+    server = serve(lambda req, reply: reply.json(completion_body() if api == "chat" else response_body()))
+    client = client_for(server)
+    if api == "chat":
+        client.chat.completions.create(model="grok-4", messages=MESSAGES, tools=[get_weather], tool_choice=given)
+        run_tools(client, model="grok-4", messages=MESSAGES, tools=[get_weather], tool_choice=given)
+    else:
+        client.responses.create(model="grok-4", input="Weather?", tools=[get_weather], tool_choice=given)
+        run_tools(client, model="grok-4", input="Weather?", tools=[get_weather], tool_choice=given)
+    assert [r.json["tool_choice"] for r in server.requests] == [sent, sent]
+
+
+def forcing_model(api):
+    """A handler that calls get_weather whenever the request's tool_choice forces a call (as the
+    API does), and answers otherwise."""
+    def handler(request, reply):
+        forced = request.json.get("tool_choice") not in (None, "auto", "none")
+        if api == "chat":
+            reply.json(tool_call_completion(("c1", "get_weather", {"city": "Oslo"})) if forced else completion_body("Cold."))
+        else:
+            reply.json(response_body(output=[CALL], rid="r1") if forced else response_body("Cold.", rid="r2"))
+    return handler
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "name": "get_weather"}])
+def test_a_forcing_tool_choice_is_relaxed_after_the_tools_ran(serve, client_for, api, choice):
+    """tool_choice "required" (or naming a function) goes with the first turn only; after the
+    tools ran, "auto" lets the model answer, and the other keywords stay."""
+    server = serve(forcing_model(api))
+    args = {"messages": MESSAGES} if api == "chat" else {"input": "Weather?"}
+    run = run_tools(client_for(server), model="grok-4", tools=[get_weather], tool_choice=choice, temperature=0, **args)
+    assert run.text == "Cold." and run.turns == 2 and [r.output for r in run.results] == ["Oslo: 21 C"]
+    assert server.requests[0].json["tool_choice"] != "auto"
+    assert server.requests[1].json["tool_choice"] == "auto" and server.requests[1].json["temperature"] == 0
+
+
+def test_a_conversation_with_a_forcing_tool_choice_ends_its_turns(serve, client_for):
+    """A Conversation with tool_choice="required" finishes each send() and stream() turn, and
+    forces the tool again at the start of the next turn."""
+    def handler(request, reply):
+        forced = request.json.get("tool_choice") == "required"
+        if not request.json.get("stream"):
+            forcing_model("chat")(request, reply)
+            return
+        call = {"index": 0, "id": "c2", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'}}
+        reply.sse([chunk_event(tool_calls=[call]), chunk_event(finish="tool_calls")] if forced
+                  else [chunk_event("Warm."), chunk_event(finish="stop")])
+
+    server = serve(handler)
+    chat = Conversation(client_for(server), tools=[get_weather], tool_choice="required")
+    assert chat.send("Oslo?").content == "Cold."
+    assert "".join(chat.stream("Rome?")) == "Warm."
+    assert [r.json["tool_choice"] for r in server.requests] == ["required", "auto", "required", "auto"]
+    assert [m["role"] for m in chat.messages] == ["user", "assistant", "tool", "assistant"] * 2
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_a_failed_model_call_keeps_the_run_so_far(serve, client_for, api):
+    """When the model call after a tool round fails, the error is raised as it is (not chained)
+    with the run so far as error.run: the tool results, and a history that can be sent again."""
+    first = tool_call_completion(("c1", "get_weather", {"city": "Oslo"})) if api == "chat" else response_body(output=[CALL])
+    server = serve(in_turn(lambda req, reply: reply.json(first), error_reply(500, message="model crashed")))
+    args = {"messages": MESSAGES} if api == "chat" else {"input": "Weather?", "store": False}
+    with pytest.raises(ServerError, match="model crashed") as info:
+        run_tools(client_for(server), model="grok-4", tools=[get_weather], **args)
+    error = info.value
+    assert error.__cause__ is None and error.__context__ is None
+    run = error.run
+    assert run.turns == 1 and [r.output for r in run.results] == ["Oslo: 21 C"]
+    assert unanswered(run.messages) == [] and len(run.messages) == 3
+    history = [m if isinstance(m, dict) else m.to_dict() for m in run.messages]
+    assert server.requests[1].json[next(iter(args))] == history
+
+
+def test_a_model_call_that_times_out_keeps_the_run_so_far(serve, client_for):
+    """A timeout on a later turn carries the tool results too; a failure on the first turn
+    carries an empty run."""
+    def handler(request, reply):
+        if len(server.requests) == 1:
+            reply.json(tool_call_completion(("c1", "get_weather", {"city": "Oslo"})))
+        else:
+            reply.hang(5)
+
+    server = serve(handler)
+    with pytest.raises(RequestTimeoutError) as info:
+        run_tools(client_for(server, timeout=0.3), model="grok-4", messages=MESSAGES, tools=[get_weather])
+    assert [r.output for r in info.value.run.results] == ["Oslo: 21 C"]
+    refused = serve(error_reply(400, message="bad model"))
+    with pytest.raises(ApiError) as info:
+        run_tools(client_for(refused), model="grok-4", messages=MESSAGES, tools=[get_weather])
+    assert info.value.run.turns == 0 and info.value.run.results == [] and info.value.run.text is None
+
+
+@pytest.mark.parametrize("spec", [
+    {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}},
+    {"type": "function", "name": "lookup", "parameters": {"type": "object"}},
+])
+def test_function_definitions_without_a_function_are_refused_by_the_loops(serve, client_for, spec):
+    """run_tools and a Conversation with tools refuse a function tool given only as a dict (every
+    call of it would fail) before any request; server-side tool dicts are fine."""
+    server = serve(lambda req, reply: reply.json(response_body()))
+    client = client_for(server)
+    for args in ({"messages": MESSAGES}, {"input": "Weather?"}):
+        with pytest.raises(InvalidArgumentError, match=r"tools\[1\]: the function tool 'lookup'.*tool\(fn\)"):
+            run_tools(client, model="grok-4", tools=[get_weather, spec], **args)
+    with pytest.raises(InvalidArgumentError, match="pass the Python function"):
+        Conversation(client, tools=[spec])
+    assert server.accepted == 0
+    assert run_tools(client, model="grok-4", input="Weather?", tools=[get_weather, web_search()]).text == "Hello"

@@ -10,9 +10,8 @@ import os
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from ._streaming import ChatCompletionAccumulator
-from ._tool_loop import MaxTurnsError, ToolResult, ToolRun, execute_calls, run_tools
-from ._tools import prepare_tools
-from .errors import HttpError, InvalidArgumentError
+from ._tool_loop import MaxTurnsError, ToolResult, ToolRun, after_tools, execute_calls, prepare_runnable, run_tools
+from .errors import HttpError, InvalidArgumentError, XaiError
 from .types import ChatCompletion, ChatCompletionMessage
 
 if TYPE_CHECKING:
@@ -24,7 +23,8 @@ __all__ = ["MAX_IMAGE_BYTES", "Conversation", "image"]
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 _DETAILS = ("auto", "low", "high")
 _SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
-_MEDIA_TYPES = ("image/jpeg", "image/jpg", "image/png", "image/webp")
+# The data URL media types xAI lists (reference/xai_api.md 1.1), and "jpg" written for "jpeg".
+_MEDIA_TYPES = {"image/jpeg": "image/jpeg", "image/jpg": "image/jpeg", "image/png": "image/png", "image/webp": "image/webp"}
 
 Content = Union[str, Sequence[Union[str, Dict[str, Any]]]]
 
@@ -32,18 +32,24 @@ Content = Union[str, Sequence[Union[str, Dict[str, Any]]]]
 def image(source: Union[str, bytes, "os.PathLike[str]"], *, detail: Optional[str] = None) -> Dict[str, Any]:
     """An image content part for a chat turn: ``conversation.send(["What is this?", image(...)])``.
 
-    ``source`` is an ``https://`` URL (the server fetches it), a ``data:image/...;base64,`` URL, a
-    local file path or the image's bytes; files and bytes become data URLs. Local images must be
-    JPEG, PNG or WebP and at most 20 MiB (xAI's limit), checked here before anything is sent.
-    ``detail`` is ``"auto"``, ``"low"`` or ``"high"``.
+    ``source`` is an ``https://`` URL (the server fetches it; xAI takes no other scheme), a
+    ``data:image/...;base64,`` URL, a local file path or the image's bytes; files and bytes
+    become data URLs. Images given here (data URLs, files, bytes) must be JPEG, PNG or WebP, as
+    their bytes show, and at most 20 MiB (xAI's limit), checked before anything is sent; a data
+    URL's ``image/jpg`` is written ``image/jpeg``. ``detail`` is ``"auto"``, ``"low"`` or
+    ``"high"``.
     """
     if detail is not None and detail not in _DETAILS:
         raise InvalidArgumentError("detail must be 'auto', 'low' or 'high', not %r" % (detail,))
-    if isinstance(source, str) and source.startswith(("https://", "http://")):
+    if isinstance(source, str) and source[:8].lower() == "https://":
         url = source
+    elif isinstance(source, str) and source[:7].lower() == "http://":
+        raise InvalidArgumentError(
+            "image URLs must be https:// (xAI fetches no other kind), not %r; pass the image's bytes or "
+            "file path instead" % source[:80]
+        )
     elif isinstance(source, str) and source.startswith("data:"):
-        url = source
-        _check_data_url(url)
+        url = _checked_data_url(source)
     elif isinstance(source, bytes):
         url = _data_url(source, "the image bytes")
     elif isinstance(source, (str, os.PathLike)):
@@ -69,6 +75,11 @@ def _read(path: str) -> bytes:
 
 
 def _data_url(data: bytes, what: str) -> str:
+    return "data:%s;base64,%s" % (_media_type(data, what), base64.b64encode(data).decode("ascii"))
+
+
+def _media_type(data: bytes, what: str) -> str:
+    """The media type the image's bytes show; refuses images over the size limit and other formats."""
     if len(data) > MAX_IMAGE_BYTES:
         raise InvalidArgumentError(_too_big(what, len(data)))
     media = next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
@@ -76,22 +87,28 @@ def _data_url(data: bytes, what: str) -> str:
         media = "image/webp"
     if media is None:
         raise InvalidArgumentError("%s is not a JPEG, PNG or WebP image (the formats xAI accepts)" % what)
-    return "data:%s;base64,%s" % (media, base64.b64encode(data).decode("ascii"))
+    return media
 
 
-def _check_data_url(url: str) -> None:
+def _checked_data_url(url: str) -> str:
+    """``url`` with its media type written as xAI lists it, once its bytes were checked."""
     head, _, payload = url.partition(",")
-    media = head[5:].split(";")[0].lower()
-    if media not in _MEDIA_TYPES or not head.endswith(";base64"):
+    declared = head[5:].split(";")[0]
+    media = _MEDIA_TYPES.get(declared.lower())
+    if media is None or not head.endswith(";base64"):
         raise InvalidArgumentError("a data URL image must be data:image/jpeg|png|webp;base64,..., not %r" % head[:60])
     if len(payload) * 3 // 4 > MAX_IMAGE_BYTES + 2:  # before decoding a huge string
         raise InvalidArgumentError(_too_big("the data URL image", len(payload) * 3 // 4))
     try:
-        size = len(base64.b64decode(payload, validate=True))
+        data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidArgumentError("the data URL image is not valid base64") from None
-    if size > MAX_IMAGE_BYTES:
-        raise InvalidArgumentError(_too_big("the data URL image", size))
+    found = _media_type(data, "the data URL image")
+    if found != media:
+        raise InvalidArgumentError(
+            "the data URL says %s, but its bytes are a %s image; write data:%s;base64,..." % (declared, found[6:].upper(), found)
+        )
+    return url if declared == media else "data:" + media + url[5 + len(declared):]
 
 
 def _too_big(what: str, size: int) -> str:
@@ -107,13 +124,15 @@ class Conversation:
     ...     print(piece, end="")
     >>> chat.messages   # [system, user, assistant, user, assistant]
 
-    ``tools`` (functions, :func:`tool` objects or dicts) are run for the model as in
-    :func:`run_tools`: the assistant's tool calls and the tool results are appended to the
-    history too. Other keywords (``temperature``, ``max_completion_tokens``, ...) go to every
-    request; keywords of ``send``/``stream`` to that turn's requests only.
+    ``tools`` (functions, :func:`tool` objects, or dicts for server-side tools) are run for the
+    model as in :func:`run_tools`: the assistant's tool calls and the tool results are appended
+    to the history too, and a ``tool_choice`` that forces a call is sent as ``"auto"`` after the
+    first tool round of a turn. Other keywords (``temperature``, ``max_completion_tokens``, ...)
+    go to every request; keywords of ``send``/``stream`` to that turn's requests only.
 
     A turn is appended only once it is complete: when a request fails (or a stream is left
-    early) the history stays as it was, so the turn can simply be sent again. Not thread-safe:
+    early) the history stays as it was, so the turn can simply be sent again (with tools, the
+    error's ``run`` holds what the turn did so far, tool results included). Not thread-safe:
     use one conversation per thread, or :meth:`fork`.
     """
 
@@ -137,7 +156,7 @@ class Conversation:
         self.max_turns = max_turns
         self.parallel_tools = parallel_tools
         self.params = params
-        self._registry = prepare_tools({"tools": list(self.tools)}, flat=False) if self.tools else {}
+        self._registry = prepare_runnable({"tools": list(self.tools)}, flat=False) if self.tools else {}
         self.messages: List[Any] = list(messages or ())
         if system is not None:
             self.messages.insert(0, {"role": "system", "content": system})
@@ -166,28 +185,35 @@ class Conversation:
         if self.tools:
             options["tools"] = self.tools
         results: List[ToolResult] = []
+        completion: Optional[ChatCompletion] = None
         for turn in range(1, self.max_turns + 1):
             accumulator = ChatCompletionAccumulator()
-            chunks = self.client.chat.completions.create(model=self.model, messages=history, stream=True, **options)
-            with chunks:
-                for chunk in chunks:
-                    accumulator.add(chunk)
-                    if chunk.choices and chunk.choices[0].delta.content:
-                        yield chunk.choices[0].delta.content
+            try:
+                chunks = self.client.chat.completions.create(model=self.model, messages=history, stream=True, **options)
+                with chunks:
+                    for chunk in chunks:
+                        accumulator.add(chunk)
+                        if chunk.choices and chunk.choices[0].delta.content:
+                            yield chunk.choices[0].delta.content
+            except XaiError as exc:
+                setattr(exc, "run", ToolRun(completion, history, turn - 1, results))
+                raise
             completion = accumulator.completion()
             completion.__dict__["_request_id"] = chunks.request_id
             message = _reply(completion)
-            history.append(message._json())
             calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or () if c.type == "function"]
             if not calls:
+                history.append(message._json())
                 self.messages[:] = history
                 self.last_completion = completion
                 return
             if turn == self.max_turns:
-                break
+                break  # calls that will not run stay out of the history, as in run_tools
+            history.append(message._json())
             done = execute_calls(calls, self._registry, self.parallel_tools)
             results.extend(done)
             history.extend({"role": "tool", "tool_call_id": r.call_id, "content": r.output} for r in done)
+            options = after_tools(options)
         raise MaxTurnsError(
             "the model still asked for tools after max_turns=%d model calls; the conversation was "
             "left as it was before this turn" % self.max_turns,

@@ -34,7 +34,11 @@ DEFAULT_INTERVAL_S = 1.0
 @dataclass(repr=False, eq=False)
 class DeferredChatCompletion(WireObject):
     """A deferred completion the server is working on: fetch it with :meth:`wait` (or
-    ``client.chat.deferred.wait(request_id)``) within 24 hours; it can be fetched once."""
+    ``client.chat.deferred.wait(request_id)``) within 24 hours; it can be fetched once.
+
+    A handle pickles and copies (to keep it while the server works), but without the client
+    that made it: on such a copy, use ``client.chat.deferred.wait(handle.request_id)``.
+    """
 
     request_id: str = ""
 
@@ -46,10 +50,18 @@ class DeferredChatCompletion(WireObject):
         """Poll until the completion is ready (see :meth:`DeferredCompletions.wait`)."""
         return self._resource().wait(self.request_id, timeout=timeout, interval=interval)
 
+    def __getstate__(self) -> Dict[str, Any]:
+        # The client (its connections, locks and key) stays behind: pickle, copy and deepcopy
+        # keep the wire fields only.
+        return {key: value for key, value in self.__dict__.items() if key != "_client"}
+
     def _resource(self) -> DeferredCompletions:
         client = self.__dict__.get("_client")
         if client is None:
-            raise RuntimeError("this handle was not made by a client; use client.chat.deferred.wait(request_id)")
+            raise RuntimeError(
+                "this handle has no client (it was unpickled or copied, or not made by a client); use "
+                "client.chat.deferred.wait(%r)" % self.request_id
+            )
         return DeferredCompletions(client)
 
 

@@ -191,11 +191,12 @@ class MessageItem(OutputItem):
 
     @property
     def text(self) -> str:
-        """The ``output_text`` parts joined (a plain-string ``content`` as it is)."""
+        """The ``output_text`` parts joined (a plain-string ``content`` as it is; ``null`` reads
+        as no parts)."""
         content: Any = self.content
         if isinstance(content, str):
             return content
-        return "".join(part.text or "" for part in content if part.type == "output_text")
+        return "".join(part.text or "" for part in content or () if part.type == "output_text")
 
 
 @dataclass(repr=False, eq=False)

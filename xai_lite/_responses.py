@@ -201,8 +201,8 @@ class Responses:
             model=model, input=input, extra_headers=extra_headers, extra_query=extra_query,
             extra_body=extra_body, timeout=timeout, **options,
         ))
-        messages = [item for item in response.output if isinstance(item, MessageItem)]
-        refused = any(part.type == "refusal" for item in messages for part in item.content)
+        messages = [item for item in response.output or () if isinstance(item, MessageItem)]
+        refused = any(part.type == "refusal" for item in messages for part in item.content or ())
         if refused and not response.output_text:
             return response
         reason = (response.incomplete_details or {}).get("reason") if response.status == "incomplete" else None
@@ -401,6 +401,9 @@ class ResponseStream(EventStream[ResponseStreamEvent]):
 def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]:
     # As _streaming._chunks, plus what Responses streams need: the event name stands in for a
     # missing "type" (as xai-sdk-ts does), {"type": "error"} raises, and a terminal event ends it.
+    # xAI names every event ("event: <type>" + JSON), so a named event is parsed when its data
+    # is a JSON object; one whose data is empty or not an object is a keep-alive (such as
+    # "event: ping" with an empty data line) and is skipped, as the chat stream skips them.
     exchange = state.exchange
     decoder = state.decoder
     feed = decoder.feed
@@ -430,11 +433,17 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
                     end = -1
                 if end != len(payload):
                     obj = _loads(payload)
-                if type(obj) is not dict or "error" in obj:
+                if type(obj) is not dict:
+                    if event.event != "message":
+                        continue
                     state.check_payload(obj, payload, delivered)
                 kind = obj.get("type")
-                if kind is None and event.event != "message":
-                    obj["type"] = kind = event.event
+                if kind is None:
+                    # An untyped {"error": ...} is the server's error; a typed event may carry an
+                    # "error" field of its own (a failed tool call, say) and is delivered.
+                    state.check_payload(obj, payload, delivered)
+                    if event.event != "message":
+                        obj["type"] = kind = event.event
                 if kind == "error":
                     raise state.api_error(obj, payload, delivered)
                 terminal = kind in TERMINAL_EVENTS

@@ -62,6 +62,9 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
 # Union[X, Y] and, from Python 3.10, X | Y (whose origin is types.UnionType).
 _UNIONS: Tuple[Any, ...] = tuple(t for t in (Union, getattr(types, "UnionType", None)) if t is not None)
+# list[int] and the like (Python 3.9+): unlike typing's aliases they have no copy_with(), and
+# before 3.11 get_type_hints leaves a string inside them (list["Node"]) unevaluated.
+_GENERIC_ALIAS: Any = getattr(types, "GenericAlias", None)
 _SEQUENCES = (list, tuple, collections.abc.Sequence)
 _MAPPINGS = (dict, collections.abc.Mapping)
 _SUPPORTED = (
@@ -190,10 +193,12 @@ def _evaluated(hint: Any, namespace: Dict[str, Any]) -> Any:
         # The same evaluation get_type_hints does, one level further down.
         return _evaluated(eval(hint.__forward_arg__, namespace), namespace)  # noqa: S307
     args = getattr(hint, "__args__", None)
-    if args and get_origin(hint) is not Literal and hasattr(hint, "copy_with"):
-        resolved = tuple(_evaluated(arg, namespace) for arg in args)
+    builtin = _GENERIC_ALIAS is not None and isinstance(hint, _GENERIC_ALIAS)
+    if args and get_origin(hint) is not Literal and (builtin or hasattr(hint, "copy_with")):
+        # A string argument is a forward reference (typing's aliases wrap it in ForwardRef themselves).
+        resolved = tuple(_evaluated(ForwardRef(arg) if isinstance(arg, str) else arg, namespace) for arg in args)
         if resolved != args:
-            return hint.copy_with(resolved)
+            return _GENERIC_ALIAS(get_origin(hint), resolved) if builtin else hint.copy_with(resolved)
     return hint
 
 
@@ -233,10 +238,14 @@ def convert(value: Any, tp: Any, path: str = "") -> Any:
     if tp is float:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise _expected(path, "number", value)
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            problem = "the number %s is too large for a float" % _show(value)
+        raise Mismatch(path, problem)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         for member in tp:
-            if member.value == value and type(member.value) is type(value):
+            if _same_json(member.value, value):
                 return member
         raise _expected(path, "one of %s" % _show([m.value for m in tp], 120), value)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
@@ -244,8 +253,8 @@ def convert(value: Any, tp: Any, path: str = "") -> Any:
     origin, args = get_origin(tp), get_args(tp)
     if origin is Literal:
         for option in args:
-            if option == value and type(option) is type(value):
-                return value
+            if _same_json(option, value):
+                return option
         raise _expected(path, "one of %s" % _show(list(args), 120), value)
     if origin in _UNIONS:
         return _convert_union(value, args, path)
@@ -347,10 +356,10 @@ def check_schema(value: Any, schema: Any, root: Dict[str, Any], path: str = "") 
         target = _resolve(ref, root)
         if target is not None:
             check_schema(value, target, root, path)
-    if "const" in schema and value != schema["const"]:
+    if "const" in schema and not _same_json(value, schema["const"]):
         raise _expected(path, _show(schema["const"]), value)
     choices = schema.get("enum")
-    if isinstance(choices, list) and not any(value == c and type(value) is type(c) for c in choices):
+    if isinstance(choices, list) and not any(_same_json(value, c) for c in choices):
         raise _expected(path, "one of %s" % _show(choices, 120), value)
     for keyword in ("anyOf", "oneOf"):
         options = schema.get(keyword)
@@ -366,6 +375,20 @@ def check_schema(value: Any, schema: Any, root: Dict[str, Any], path: str = "") 
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for i, item in enumerate(value):
             check_schema(item, schema["items"], root, "%s[%d]" % (path, i))
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Whether two decoded JSON values are equal as JSON: numbers by value (``2 == 2.0``), but a
+    boolean is never a number (``true != 1``), and arrays and objects member by member."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_json(value, b[key]) for key, value in a.items())
+    return type(a) is type(b) and a == b
 
 
 def _check_any(value: Any, options: List[Any], root: Dict[str, Any], path: str) -> None:

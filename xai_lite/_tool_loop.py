@@ -17,7 +17,16 @@ from .errors import InvalidArgumentError, XaiError
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["MAX_PARALLEL_CALLS", "MaxTurnsError", "ToolResult", "ToolRun", "execute_calls", "run_tools"]
+__all__ = [
+    "MAX_PARALLEL_CALLS",
+    "MaxTurnsError",
+    "ToolResult",
+    "ToolRun",
+    "after_tools",
+    "execute_calls",
+    "prepare_runnable",
+    "run_tools",
+]
 
 # Threads per turn for the tool calls of one answer: models rarely ask for more than a handful at
 # once, and tools usually wait on I/O, so a few threads are enough without flooding a service.
@@ -26,7 +35,9 @@ MAX_PARALLEL_CALLS = 8
 
 class MaxTurnsError(XaiError):
     """:func:`run_tools` made ``max_turns`` model calls and the model still asked for tools.
-    ``run`` holds everything that happened (the last answer, the history, every tool result)."""
+    ``run`` holds everything that happened: ``run.response`` is the last answer (with the tool
+    calls that were not run), ``run.messages`` the history up to the last tool results (valid to
+    send again as it is), ``run.results`` every tool result."""
 
     def __init__(self, message: str, *, run: Optional[ToolRun] = None) -> None:
         super().__init__(message)
@@ -48,8 +59,9 @@ class ToolResult:
 @dataclasses.dataclass
 class ToolRun:
     """What :func:`run_tools` did: the model's last ``response`` (a ``ChatCompletion`` or a
-    Responses ``Response``), the whole history (``messages``: chat messages, or Responses input
-    items), how many model calls it made (``turns``) and every tool call's ``results``."""
+    Responses ``Response``; ``None`` when the first model call failed), the whole history
+    (``messages``: chat messages, or Responses input items), how many model calls it made
+    (``turns``) and every tool call's ``results``."""
 
     response: Any
     messages: List[Any]
@@ -60,6 +72,8 @@ class ToolRun:
     def text(self) -> Optional[str]:
         """The text of the final answer."""
         response = self.response
+        if response is None:
+            return None
         if hasattr(response, "output_text"):
             return response.output_text  # type: ignore[no-any-return]
         return response.choices[0].message.content if response.choices else None
@@ -103,6 +117,31 @@ def _run_one(call: Tuple[str, str, str], registry: Mapping[str, FunctionTool]) -
     return ToolResult(call_id, name, arguments, output, error)
 
 
+def prepare_runnable(params: Dict[str, Any], *, flat: bool) -> Dict[str, FunctionTool]:
+    """:func:`prepare_tools` for a loop that runs the tools: a function tool given only as a
+    dict definition is refused too (the model would be offered a tool whose every call fails)."""
+    registry = prepare_tools(params, flat=flat)
+    for i, spec in enumerate(params.get("tools") or ()):
+        if spec.get("type") == "function":
+            name = spec["name"] if flat else spec["function"]["name"]
+            if name not in registry:
+                raise InvalidArgumentError(
+                    "tools[%d]: the function tool %r is only a definition, so there is nothing to run when the "
+                    "model calls it; pass the Python function or tool(fn) instead" % (i, name)
+                )
+    return registry
+
+
+def after_tools(params: Dict[str, Any]) -> Dict[str, Any]:
+    """The request fields for the turns after one that ran tools: a ``tool_choice`` that forces
+    a call (``"required"``, or one naming a tool) becomes ``"auto"``, or the model could never
+    answer."""
+    choice = params.get("tool_choice")
+    if choice == "required" or isinstance(choice, Mapping):
+        return dict(params, tool_choice="auto")
+    return params
+
+
 def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -139,14 +178,21 @@ def run_tools(
     results back, repeat. With ``messages=`` it uses chat completions; with ``input=`` the
     Responses API (``function_call`` / ``function_call_output`` items).
 
-    ``tools`` are functions, :func:`tool` objects, or dicts (server-side tools such as
-    ``web_search()``, which the server runs itself). A tool that raises, an unknown tool name
-    and arguments that do not fit become error results for the model, and are kept in
-    ``ToolRun.results``. Other keywords go to each ``create`` call.
+    ``tools`` are functions, :func:`tool` objects, or dicts for server-side tools such as
+    ``web_search()``, which the server runs itself (a function tool given only as a dict
+    definition is refused: there would be nothing to run). A tool that raises, an unknown tool
+    name and arguments that do not fit become error results for the model, and are kept in
+    ``ToolRun.results``. Other keywords go to each ``create`` call, except that a
+    ``tool_choice`` forcing a call (``"required"`` or a named function, in either API's shape)
+    is sent as ``"auto"`` after the first turn that ran tools, so that the model can answer.
 
-    Returns a :class:`ToolRun`; raises :class:`MaxTurnsError` (holding the run) when the model
-    still wants tools after ``max_turns`` calls, and :class:`InvalidArgumentError` before any
-    request for bad tool definitions.
+    Returns a :class:`ToolRun`. Raises :class:`MaxTurnsError` when the model still wants tools
+    after ``max_turns`` calls: its ``run.messages`` ends with the last tool results (the final
+    answer's unanswered calls are in ``run.response`` and were not run), so it can be sent
+    again as it is. When a model call fails, its error is raised with the run so far attached
+    as ``error.run`` (a :class:`ToolRun`: the tool results are not lost, and ``run.messages``
+    can be sent again). Raises :class:`InvalidArgumentError` before any request for bad tool
+    definitions.
 
     On the Responses API, with ``store=False`` every turn replays the whole history (pass
     ``include=["reasoning.encrypted_content"]`` so reasoning carries over); otherwise each turn
@@ -161,7 +207,7 @@ def run_tools(
         if params.get(name):
             raise InvalidArgumentError("run_tools() waits for each answer; it cannot use %s=True" % name)
     prepared = dict(params, tools=list(tools))
-    registry = prepare_tools(prepared, flat=input is not None)
+    registry = prepare_runnable(prepared, flat=input is not None)
     options = dict(extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout)
     if messages is not None:
         return _chat_loop(client, model, list(messages), prepared, options, registry, max_turns, parallel)
@@ -174,22 +220,28 @@ def _chat_loop(
     registry: Mapping[str, FunctionTool], max_turns: int, parallel: bool,
 ) -> ToolRun:
     results: List[ToolResult] = []
+    completion: Any = None
     for turn in range(1, max_turns + 1):
-        completion = client.chat.completions.create(model=model, messages=history, **params, **options)
+        try:
+            completion = client.chat.completions.create(model=model, messages=history, **params, **options)
+        except XaiError as exc:
+            setattr(exc, "run", ToolRun(completion, history, turn - 1, results))
+            raise
         if not completion.choices:
             return ToolRun(completion, history, turn, results)
         message = completion.choices[0].message
-        history.append(message._json())
         calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or () if c.type == "function"]
         if not calls:
+            history.append(message._json())
             return ToolRun(completion, history, turn, results)
         if turn == max_turns:
-            break
+            break  # calls that will not run stay out of the history, which stays valid to send
+        history.append(message._json())
         done = execute_calls(calls, registry, parallel)
         results.extend(done)
         history.extend({"role": "tool", "tool_call_id": r.call_id, "content": r.output} for r in done)
-    run = ToolRun(completion, history, max_turns, results)
-    raise _too_many_turns(run, max_turns)
+        params = after_tools(params)
+    raise _too_many_turns(ToolRun(completion, history, max_turns, results), max_turns)
 
 
 def _responses_loop(
@@ -199,14 +251,20 @@ def _responses_loop(
     results: List[ToolResult] = []
     stateless = params.get("store") is False
     request_input: List[Any] = list(items)
+    response: Any = None
     for turn in range(1, max_turns + 1):
-        response = client.responses.create(model=model, input=request_input, **params, **options)
-        items.extend(response.output)
+        try:
+            response = client.responses.create(model=model, input=request_input, **params, **options)
+        except XaiError as exc:
+            setattr(exc, "run", ToolRun(response, items, turn - 1, results))
+            raise
         calls = [(c.call_id, c.name, c.arguments) for c in response.function_calls]
         if not calls:
+            items.extend(response.output or ())
             return ToolRun(response, items, turn, results)
         if turn == max_turns:
-            break
+            break  # calls that will not run stay out of the history, which stays valid to send
+        items.extend(response.output or ())
         done = execute_calls(calls, registry, parallel)
         results.extend(done)
         outputs = [{"type": "function_call_output", "call_id": r.call_id, "output": r.output} for r in done]
@@ -217,8 +275,8 @@ def _responses_loop(
             request_input = outputs
             params = dict(params, previous_response_id=response.id)
             params.pop("instructions", None)
-    run = ToolRun(response, items, max_turns, results)
-    raise _too_many_turns(run, max_turns)
+        params = after_tools(params)
+    raise _too_many_turns(ToolRun(response, items, max_turns, results), max_turns)
 
 
 def _too_many_turns(run: ToolRun, max_turns: int) -> MaxTurnsError:

@@ -283,8 +283,9 @@ def _check_strings(value: Any, what: str, limit: int) -> None:
 def prepare_tools(params: Dict[str, Any], *, flat: bool) -> Dict[str, FunctionTool]:
     """Check ``params["tools"]`` and ``params["tool_choice"]`` and replace the tools by their JSON
     definitions (functions and :class:`FunctionTool` become specs; chat-shaped function specs
-    become flat ones for the Responses API (``flat=True``) and the other way round). Returns the
-    function tools by name. Raises :class:`InvalidArgumentError` before any request."""
+    become flat ones for the Responses API (``flat=True``) and the other way round; a
+    ``tool_choice`` naming a function is reshaped the same way). Returns the function tools by
+    name. Raises :class:`InvalidArgumentError` before any request."""
     tools = params.get("tools")
     registry: Dict[str, FunctionTool] = {}
     names: List[str] = []
@@ -319,11 +320,17 @@ def prepare_tools(params: Dict[str, Any], *, flat: bool) -> Dict[str, FunctionTo
                 check_server_tool(spec, where)
             specs.append(spec)
         params["tools"] = specs
-    _check_choice(params.get("tool_choice"), names, tools is not None and len(tools) > 0, flat)
+    choice = params.get("tool_choice")
+    _check_choice(choice, names, tools is not None and len(tools) > 0)
+    if isinstance(choice, Mapping):
+        params["tool_choice"] = _reshape(dict(choice), flat)
     return registry
 
 
 def _reshape(spec: Dict[str, Any], flat: bool) -> Dict[str, Any]:
+    # A function tool, or a tool_choice naming one: chat nests it under "function"
+    # ({"type": "function", "function": {"name": ...}}, reference/xai_api.md 1.1), the Responses
+    # API has it flat ({"type": "function", "name": ...}, 2.1). Either shape is accepted for both.
     if spec.get("type") != "function":
         return spec
     if flat and isinstance(spec.get("function"), Mapping):
@@ -333,7 +340,7 @@ def _reshape(spec: Dict[str, Any], flat: bool) -> Dict[str, Any]:
     return spec
 
 
-def _check_choice(choice: Any, names: List[str], have_tools: bool, flat: bool) -> None:
+def _check_choice(choice: Any, names: List[str], have_tools: bool) -> None:
     if choice is None:
         return
     if isinstance(choice, str):

@@ -61,8 +61,10 @@ class XaiError(Exception):
     Attributes that any error may carry (``None`` when they do not apply):
     ``request_id`` (the server's ``x-request-id``), ``client_request_id`` (the
     ``x-client-request-id`` this client sent), ``attempts`` (how many attempts a retry
-    policy made before giving up) and ``chunks_delivered`` (for an error raised while
-    iterating a stream: how many items reached the caller before it).
+    policy made before giving up), ``previous`` (the errors of its earlier attempts),
+    ``chunks_delivered`` (for an error raised while iterating a stream: how many items reached
+    the caller before it) and ``run`` (for an error raised inside ``run_tools`` or a
+    ``Conversation`` turn: the :class:`ToolRun` so far, tool results included).
     """
 
     request_id: str | None = None
@@ -70,6 +72,7 @@ class XaiError(Exception):
     attempts: int | None = None
     chunks_delivered: int | None = None
     previous: list[XaiError] | None = None
+    run: Any = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

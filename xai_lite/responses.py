@@ -113,12 +113,12 @@ class Response(WireObject):
     @property
     def output_text(self) -> str:
         """The text of every ``message`` item's ``output_text`` parts, joined."""
-        return "".join(item.text for item in self.output if isinstance(item, MessageItem))
+        return "".join(item.text for item in self.output or () if isinstance(item, MessageItem))
 
     @property
     def function_calls(self) -> List[FunctionCallItem]:
         """The ``function_call`` items: the calls of your tools the model is waiting for."""
-        return [item for item in self.output if isinstance(item, FunctionCallItem)]
+        return [item for item in self.output or () if isinstance(item, FunctionCallItem)]
 
     @property
     def output_parsed(self) -> Any:
@@ -145,7 +145,10 @@ class ResponseDeleted(WireObject):
 @dataclass(repr=False, eq=False)
 class InputItemsPage(WireObject):
     """One page of a stored response's input items; iterate it, or follow
-    :meth:`iter_all` through the pages after it."""
+    :meth:`iter_all` through the pages after it.
+
+    A page pickles and copies without the client that fetched it: such a copy cannot fetch the
+    pages after it (:meth:`next_page` says how to)."""
 
     data: List[OutputItem] = field(default_factory=list)
     object: str = "list"
@@ -157,23 +160,34 @@ class InputItemsPage(WireObject):
     _DEFAULTS = (("data", list),)
 
     def __iter__(self) -> Iterator[OutputItem]:
-        return iter(self.data)
+        return iter(self.data or ())
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self.data or ())
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # The fetcher (which holds the client) stays behind: pickle and copies keep the wire fields.
+        return {key: value for key, value in self.__dict__.items() if key != "_next_page"}
 
     def next_page(self) -> Optional[InputItemsPage]:
-        """The page after this one (a new request), or ``None`` when this is the last."""
-        fetch = self.__dict__.get("_next_page")
-        if not self.has_more or fetch is None or not self.last_id:
+        """The page after this one (a new request), or ``None`` when this is the last. Raises
+        ``RuntimeError`` on a page that has more but no client to fetch it with (an unpickled
+        or copied page)."""
+        if not self.has_more or not self.last_id:
             return None
+        fetch = self.__dict__.get("_next_page")
+        if fetch is None:
+            raise RuntimeError(
+                "this page has no client to fetch the next one with (it was unpickled or copied, or not "
+                "made by a client); use client.responses.input_items(response_id, after=%r)" % self.last_id
+            )
         return cast(InputItemsPage, fetch(self.last_id))
 
     def iter_all(self) -> Iterator[OutputItem]:
         """Every item of this page and the pages after it, fetched as the iteration reaches them."""
         page: Optional[InputItemsPage] = self
         while page is not None:
-            yield from page.data
+            yield from page.data or ()
             page = page.next_page()
 
 

@@ -7,7 +7,7 @@ import collections
 import enum
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Deque, List, Optional, TypeVar
+from typing import Any, Callable, Deque, Dict, List, Optional, TypeVar
 
 from ..errors import (
     ApiError,
@@ -147,6 +147,7 @@ class CircuitBreaker:
         self._opened_at = 0.0
         self._counts = {"admitted": 0, "rejected": 0, SUCCESS: 0, FAILURE: 0, RELEASE: 0, "opened": 0}
         self._history: Deque[Transition] = collections.deque(maxlen=_HISTORY)
+        self._siblings: Dict[str, CircuitBreaker] = {}
 
     def __repr__(self) -> str:
         return "<CircuitBreaker%s state=%s failures=%d/%d>" % (
@@ -223,11 +224,16 @@ class CircuitBreaker:
                 self._move(CircuitState.CLOSED, self.clock.monotonic(), "reset() called")
             self._failures = 0
 
-    def _copy(self, name: str) -> CircuitBreaker:
-        """A new breaker with these settings and its own state (one per failover endpoint)."""
-        return CircuitBreaker(
-            self.failure_threshold, self.recovery_timeout, self.success_threshold, name=name, clock=self.clock
-        )
+    def _sibling(self, url: str) -> CircuitBreaker:
+        """The breaker with these settings and its own state that guards failover endpoint
+        ``url`` for every client handed this breaker (made on first use)."""
+        with self._lock:
+            sibling = self._siblings.get(url)
+            if sibling is None:
+                sibling = self._siblings[url] = CircuitBreaker(
+                    self.failure_threshold, self.recovery_timeout, self.success_threshold, name=url, clock=self.clock
+                )
+            return sibling
 
     # -- the state machine (every method below holds or takes the lock) ---------------------------
 
@@ -242,7 +248,8 @@ class CircuitBreaker:
                 self._counts["admitted"] += 1
                 return _Ticket(self._generation, probe)
             self._counts["rejected"] += 1
-            if self._state is CircuitState.OPEN:
+            state = self._state
+            if state is CircuitState.OPEN:
                 retry_in = max(0.0, self._opened_at + self.recovery_timeout - now)
                 why = "is open after %d consecutive failures; no request was sent; it lets a probe through in %.3g s" % (
                     self._failures,
@@ -252,6 +259,17 @@ class CircuitBreaker:
                 retry_in = 0.0
                 why = "is half-open and its probe call is still running; no request was sent; try again shortly"
         endpoint = label or self.name
+        log_decision(
+            "breaker_rejected",
+            "circuit breaker%s is %s: call rejected, nothing sent (retry in %.3f s)",
+            " " + endpoint if endpoint else "",
+            state.value,
+            retry_in,
+            breaker=self.name,
+            endpoint=endpoint,
+            state=state.value,
+            retry_in=retry_in,
+        )
         raise CircuitOpenError(
             "the circuit breaker%s %s" % (" for " + endpoint if endpoint else "", why),
             endpoint=endpoint,

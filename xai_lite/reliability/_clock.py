@@ -16,8 +16,9 @@ from ..errors import InvalidArgumentError
 
 __all__ = ["Clock", "SYSTEM_CLOCK", "SystemClock", "check_number", "log_decision", "logger"]
 
-#: Every decision (retry scheduled, breaker transition, failover, limiter wait) is logged here at
-#: DEBUG, with structured ``extra`` fields; never keys, headers or bodies.
+#: Every decision (retry scheduled, breaker transition or rejection, failover, endpoint skipped,
+#: limiter wait, pause or refusal) is logged here at DEBUG, with structured ``extra`` fields;
+#: never keys, headers, bodies or query strings.
 logger = logging.getLogger("xai_lite.reliability")
 # The package logger stays silent unless the application configures logging (urllib3's rule).
 logging.getLogger("xai_lite").addHandler(logging.NullHandler())

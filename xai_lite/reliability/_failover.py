@@ -4,10 +4,11 @@ seed; health HEALTHY -> DEGRADED -> UNHEALTHY and a cooldown, from the api_xai s
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar
+from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 from .._config import validate_base_url
 from ..errors import InvalidArgumentError, XaiError
@@ -26,8 +27,10 @@ STRATEGIES = ("priority", "round_robin", "random", "sticky")
 class EndpointHealth:
     """A snapshot of one endpoint: ``status``, ``consecutive_failures``, ``retry_in`` (seconds
     until an UNHEALTHY endpoint is tried again; 0 when it may be tried now), lifetime
-    ``successes`` and ``failures``, and ``breaker``: the state of its circuit breaker when the
-    client has one."""
+    ``successes`` and ``failures``, and ``breaker``: the state of the circuit breaker guarding
+    it, while every client of the policy that was handed a breaker was handed the same one
+    (``None`` when none was, or when they differ: each client keeps its own breakers, and no
+    single state describes them)."""
 
     url: str
     status: HealthStatus
@@ -39,7 +42,7 @@ class EndpointHealth:
 
 
 class _Endpoint:
-    __slots__ = ("url", "failures", "cooldown_until", "successes_total", "failures_total")
+    __slots__ = ("url", "failures", "cooldown_until", "successes_total", "failures_total", "trial")
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -47,6 +50,7 @@ class _Endpoint:
         self.cooldown_until = 0.0
         self.successes_total = 0
         self.failures_total = 0
+        self.trial = False  # a call is trying it again after its cooldown
 
 
 class FailoverPolicy:
@@ -55,8 +59,10 @@ class FailoverPolicy:
     Each endpoint's health follows its consecutive failures (transport errors, malformed
     answers, 5xx; a 4xx proves it answers): HEALTHY with none, DEGRADED with fewer than
     ``max_failures``, UNHEALTHY from ``max_failures`` on. An UNHEALTHY endpoint is skipped until
-    ``retry_after`` seconds after its last failure; then one call tries it again, and a success
-    makes it HEALTHY. If every endpoint is cooling down, the one that recovers first is tried
+    ``retry_after`` seconds after its last failure; then one call at a time tries it again
+    (concurrent calls skip it meanwhile, as a circuit breaker's half-open probe), and a success
+    makes it HEALTHY, a failure starts another cooldown. If no other endpoint is usable, calls
+    do not wait for that trial: they try the endpoint that recovers first (or recovered first)
     rather than failing without trying.
 
     Strategies, for the order in which a call tries the endpoints:
@@ -111,7 +117,7 @@ class FailoverPolicy:
         self._lock = threading.Lock()
         self._endpoints: List[_Endpoint] = []
         self._current = 0
-        self._breakers: Dict[str, CircuitBreaker] = {}
+        self._guards: List[CircuitBreaker] = []  # the distinct breakers the clients were handed
         if endpoints is not None:
             self._bind(check_endpoints(endpoints, "FailoverPolicy(endpoints=...)", allow_insecure_http=True))
 
@@ -126,31 +132,34 @@ class FailoverPolicy:
         return [e.url for e in self._endpoints]
 
     def endpoint_health(self) -> List[EndpointHealth]:
-        """A snapshot of every endpoint's health, in the configured order."""
+        """A snapshot of every endpoint's health, in the configured order (taken under the lock;
+        each breaker's state is read from that breaker)."""
         with self._lock:
             now = self.clock.monotonic()
             snapshot = [
-                (e, self._status(e), max(0.0, e.cooldown_until - now) if e.failures >= self.max_failures else 0.0)
+                EndpointHealth(
+                    e.url,
+                    self._status(e),
+                    e.failures,
+                    max(0.0, e.cooldown_until - now) if e.failures >= self.max_failures else 0.0,
+                    e.successes_total,
+                    e.failures_total,
+                )
                 for e in self._endpoints
             ]
+            guard = self._guards[0] if len(self._guards) == 1 else None
+        if guard is None:
+            return snapshot
         return [
-            EndpointHealth(
-                e.url,
-                status,
-                e.failures,
-                retry_in,
-                e.successes_total,
-                e.failures_total,
-                self._breakers[e.url].state if e.url in self._breakers else None,
-            )
-            for e, status, retry_in in snapshot
+            dataclasses.replace(health, breaker=(guard if i == 0 else guard._sibling(health.url)).state)
+            for i, health in enumerate(snapshot)
         ]
 
     def current_endpoint(self) -> str:
         """The endpoint the next call tries first."""
         self._require_endpoints()
         with self._lock:
-            return self._endpoints[self._order_locked(peek=True)[0]].url
+            return self._endpoints[self._first_locked()].url
 
     def rotate(self) -> str:
         """Take the current endpoint out of use for ``retry_after`` seconds (as if it had failed
@@ -159,12 +168,12 @@ class FailoverPolicy:
         self._require_endpoints()
         with self._lock:
             now = self.clock.monotonic()
-            index = self._order_locked(peek=True)[0]
+            index = self._first_locked()
             endpoint = self._endpoints[index]
             endpoint.failures = max(endpoint.failures, self.max_failures)
             endpoint.cooldown_until = now + self.retry_after
             self._current = (index + 1) % len(self._endpoints)
-            new = self._endpoints[self._order_locked(peek=True)[0]].url
+            new = self._endpoints[self._first_locked()].url
         log_decision("failover_rotate", "failover: rotated away from %s to %s", endpoint.url, new,
                      from_endpoint=endpoint.url, to_endpoint=new)
         return new
@@ -178,17 +187,20 @@ class FailoverPolicy:
         errors: List[XaiError] = []
         order = self._order()
         for position, url in enumerate(order):
+            trial = self._admit(url, alone=not errors and position + 1 == len(order))
+            if trial is None:
+                continue
             try:
                 result = fn(url, *args, **kwargs)
             except XaiError as exc:
                 error = exc
             except BaseException as exc:
-                self._record(url, outcome_of(exc))
+                self._record(url, outcome_of(exc), trial=trial)
                 raise
             else:
-                self._record(url, SUCCESS)
+                self._record(url, SUCCESS, trial=trial)
                 return result
-            self._record(url, outcome_of(error))
+            self._record(url, outcome_of(error), trial=trial)
             errors.append(error)
             allowed, why = classify(error, "POST")
             if not allowed or position + 1 == len(order):
@@ -210,30 +222,53 @@ class FailoverPolicy:
                     "and create one FailoverPolicy per list of endpoints" % ([e.url for e in self._endpoints], urls)
                 )
 
-    def _attach_breaker(self, breaker: CircuitBreaker) -> None:
-        """Guard each endpoint by a breaker: ``breaker`` itself for the first, copies with its
-        settings (and their own state) for the others."""
+    def _note_breaker(self, breaker: CircuitBreaker) -> None:
+        """Remember that a client guards these endpoints with ``breaker`` (and its siblings), so
+        that ``endpoint_health()`` can report their state while all clients share one breaker.
+        The breakers themselves belong to each client's pipeline, not to the policy."""
         with self._lock:
-            if self._breakers:
-                return
-            for i, endpoint in enumerate(self._endpoints):
-                self._breakers[endpoint.url] = breaker if i == 0 else breaker._copy(endpoint.url)
-
-    def _breaker(self, url: str) -> Optional[CircuitBreaker]:
-        return self._breakers.get(url)
+            if not any(guard is breaker for guard in self._guards):
+                self._guards.append(breaker)
 
     def _order(self) -> List[str]:
-        """The endpoints one round of a call tries, in order (at least one)."""
+        """The endpoints one round of a call tries, in order (at least one); those left out
+        because they are resting are logged."""
         with self._lock:
-            return [self._endpoints[i].url for i in self._order_locked(peek=False)]
+            now = self.clock.monotonic()
+            order, resting = self._order_locked(peek=False)
+            skipped = [(self._endpoints[i], self._endpoints[i].cooldown_until - now) for i in resting]
+        for endpoint, retry_in in skipped:
+            self._log_skip(endpoint.url, retry_in)
+        return [self._endpoints[i].url for i in order]
 
-    def _record(self, url: str, outcome: str) -> None:
-        """Count an attempt's outcome (see breaker ``outcome_of``) against ``url``'s health."""
-        if outcome not in (SUCCESS, FAILURE):
-            return
+    def _admit(self, url: str, *, alone: bool) -> Optional[bool]:
+        """Whether a call may try ``url`` now: ``None`` to skip it (another call is trying it
+        after its cooldown), ``True`` if this call is that trial (pass it to ``_record``),
+        ``False`` to go on without one. ``alone``: nothing else is left to try in this round,
+        so the call goes even while another trial runs."""
         with self._lock:
-            index = next(i for i, e in enumerate(self._endpoints) if e.url == url)
+            endpoint = self._endpoints[self._index(url)]
+            due = endpoint.failures >= self.max_failures and self.clock.monotonic() >= endpoint.cooldown_until
+            if not due:
+                return False
+            if not endpoint.trial:
+                endpoint.trial = True
+                return True
+            if alone:
+                return False
+        self._log_skip(url, 0.0)
+        return None
+
+    def _record(self, url: str, outcome: str, *, trial: bool = False) -> None:
+        """Count an attempt's outcome (see breaker ``outcome_of``) against ``url``'s health, and
+        end its trial if this call was it."""
+        with self._lock:
+            index = self._index(url)
             endpoint = self._endpoints[index]
+            if trial:
+                endpoint.trial = False
+            if outcome not in (SUCCESS, FAILURE):
+                return
             before = self._status(endpoint)
             if outcome == SUCCESS:
                 endpoint.successes_total += 1
@@ -256,6 +291,14 @@ class FailoverPolicy:
         log_decision("failover", "failover: %s failed (%s); trying %s", from_url, why, to_url,
                      from_endpoint=from_url, to_endpoint=to_url, reason=why)
 
+    def _log_skip(self, url: str, retry_in: float) -> None:
+        if retry_in > 0:
+            why = "unhealthy, cooling down for another %.3g s" % retry_in
+        else:
+            why = "another call is trying it again after its cooldown"
+        log_decision("endpoint_skipped", "failover: skipping %s: %s", url, why, endpoint=url,
+                     retry_in=max(retry_in, 0.0), reason=why)
+
     # -- internals (the lock is held) -------------------------------------------------------------
 
     def _status(self, endpoint: _Endpoint) -> HealthStatus:
@@ -263,7 +306,15 @@ class FailoverPolicy:
             return HealthStatus.HEALTHY
         return HealthStatus.DEGRADED if endpoint.failures < self.max_failures else HealthStatus.UNHEALTHY
 
-    def _order_locked(self, *, peek: bool) -> List[int]:
+    def _first_locked(self) -> int:
+        return self._order_locked(peek=True)[0][0]
+
+    def _index(self, url: str) -> int:
+        return next(i for i, e in enumerate(self._endpoints) if e.url == url)
+
+    def _order_locked(self, *, peek: bool) -> Tuple[List[int], List[int]]:
+        """The indices to try, in order, and those left out as resting (cooling down, or on
+        trial after it); if every one rests, the first to recover is tried anyway."""
         count = len(self._endpoints)
         start = self._current
         if self.strategy == "priority" or (self.strategy == "random" and not peek):
@@ -274,13 +325,17 @@ class FailoverPolicy:
         if self.strategy == "random" and not peek:
             indices = self._rng.sample(indices, count)
         now = self.clock.monotonic()
-        usable = [
-            i for i in indices
-            if self._endpoints[i].failures < self.max_failures or now >= self._endpoints[i].cooldown_until
-        ]
-        if usable:
-            return usable
-        return [min(indices, key=lambda i: self._endpoints[i].cooldown_until)]
+        usable: List[int] = []
+        resting: List[int] = []
+        for i in indices:
+            e = self._endpoints[i]
+            rests = e.failures >= self.max_failures and (now < e.cooldown_until or e.trial)
+            (resting if rests else usable).append(i)
+        if not usable:
+            first = min(indices, key=lambda i: self._endpoints[i].cooldown_until)
+            usable.append(first)
+            resting.remove(first)
+        return usable, resting
 
     def _require_endpoints(self) -> None:
         if not self._endpoints:

@@ -6,6 +6,13 @@ breaker admits the attempt or fails fast (no socket, no token spent); the rate l
 a token, never past the call's deadline; then ``client._send_once`` makes one attempt. A failure
 the retry rules call replayable moves on to the next endpoint at once (failover); when every
 endpoint had its turn, the retry policy decides whether to wait and start another round.
+Whatever stops an attempt after admission (a limiter refusal, an error, a KeyboardInterrupt)
+settles its breaker ticket and failover trial, so no half-open probe is left held.
+
+The per-endpoint circuit breakers belong to the pipeline (each client's own), not to the
+failover policy, which clients may share: a client guards the first endpoint with the breaker
+it was handed and the others with copies of its settings (``CircuitBreaker._sibling``: one per
+endpoint, shared by every client handed that breaker); a client handed none is not guarded.
 
 Streams are never replayed once the caller has seen a chunk: ``Client._send`` returns as soon as
 the response headers arrive, before any chunk is read, so everything here happens before that.
@@ -21,12 +28,11 @@ from ..errors import (
     CircuitOpenError,
     InvalidArgumentError,
     RateLimitError,
-    RateLimiterTimeoutError,
     XaiError,
     _is_quota_exhausted,
 )
-from ._breaker import RELEASE, SUCCESS, CircuitBreaker, outcome_of
-from ._clock import SYSTEM_CLOCK, Clock, log_decision
+from ._breaker import RELEASE, SUCCESS, CircuitBreaker, _Ticket, outcome_of
+from ._clock import SYSTEM_CLOCK, log_decision
 from ._failover import FailoverPolicy, check_endpoints
 from ._ratelimit import RateLimiter, kind_of
 from ._retry import RetryPolicy, classify, finish
@@ -91,11 +97,15 @@ class Pipeline:
         self.limiter = rate_limiter
         self.failover: Optional[FailoverPolicy] = None
         self._origins: Dict[str, Origin] = {}
+        self._breakers: Dict[str, CircuitBreaker] = {}  # per failover endpoint
         if endpoints is not None:
             self.failover = failover if failover is not None else FailoverPolicy()
             self.failover._bind(endpoints)
             if circuit_breaker is not None:
-                self.failover._attach_breaker(circuit_breaker)
+                self._breakers = {
+                    url: circuit_breaker if i == 0 else circuit_breaker._sibling(url) for i, url in enumerate(endpoints)
+                }
+                self.failover._note_breaker(circuit_breaker)
             self._origins = {url: Origin(url) for url in endpoints}
 
     def send(self, client: Client, request: Request, read: Optional[Callable[[Exchange], Any]] = None) -> Any:
@@ -122,45 +132,43 @@ class Pipeline:
             rejected: Optional[CircuitOpenError] = None
             attempted = False
             for position, url in enumerate(order):
-                breaker = failover._breaker(url) if failover is not None and url else self.breaker
-                ticket = None
-                if breaker is not None:
-                    try:
-                        ticket = breaker._admit(url or client.base_url)
-                    except CircuitOpenError as exc:
-                        rejected = exc
+                trial: Optional[bool] = False
+                if failover is not None and url:
+                    trial = failover._admit(url, alone=not attempted and position + 1 == len(order))
+                    if trial is None:
                         continue
-                if limiter is not None:
-                    limit_error = self._acquire(limiter, end, clock, kind)
-                    if limit_error is not None:
-                        if breaker is not None and ticket is not None:
-                            breaker._record(ticket, RELEASE)
-                        raise finish(errors + [limit_error], attempts)
-                attempts += 1
-                attempted = True
-                origin = self._origins[url] if url else client._origin
+                breaker = self._breakers.get(url) if url else self.breaker
+                ticket: Optional[_Ticket] = None
+                sent = False
+                # From admission to the answer, anything that escapes settles the ticket and the
+                # trial first, or the breaker would keep waiting for a probe that never returns.
                 try:
-                    exchange = client._send_once(origin, request, read)
+                    if breaker is not None:
+                        ticket = breaker._admit(url or client.base_url)
+                    if limiter is not None:
+                        remaining = None if end is None else max(end - clock.monotonic(), 0.0)
+                        limiter.acquire(1, timeout=remaining, kind=kind)
+                    attempts += 1
+                    attempted = sent = True
+                    result = client._send_once(self._origins[url] if url else client._origin, request, read)
                 except XaiError as exc:
                     error = exc
                 except BaseException:
-                    if breaker is not None and ticket is not None:
-                        breaker._record(ticket, RELEASE)
+                    self._settle(breaker, ticket, url, trial, RELEASE)
                     raise
                 else:
-                    if breaker is not None and ticket is not None:
-                        breaker._record(ticket, SUCCESS)
-                    if failover is not None and url:
-                        failover._record(url, SUCCESS)
+                    self._settle(breaker, ticket, url, trial, SUCCESS)
                     if attempts > 1:
                         log_decision("retry_succeeded", "%s %s succeeded on attempt %d", method, path,
                                      attempts, attempt=attempts, endpoint=url or client.base_url)
-                    return exchange
-                outcome = outcome_of(error)
-                if breaker is not None and ticket is not None:
-                    breaker._record(ticket, outcome)
-                if failover is not None and url:
-                    failover._record(url, outcome)
+                    return result
+                if not sent:  # the breaker failed fast, or the limiter refused to wait that long
+                    self._settle(breaker, ticket, url, trial, RELEASE)
+                    if isinstance(error, CircuitOpenError):
+                        rejected = error
+                        continue
+                    raise finish(errors + [error], attempts)
+                self._settle(breaker, ticket, url, trial, outcome_of(error))
                 errors.append(error)
                 self._pause_limiter(error)
                 allowed, why = classify(error, method, retry_non_idempotent=bool(retry and retry.retry_non_idempotent))
@@ -195,12 +203,12 @@ class Pipeline:
         if error.retry_after <= MAX_PAUSE_S and not _is_quota_exhausted(error.message):
             self.limiter.pause(error.retry_after)
 
-    @staticmethod
-    def _acquire(limiter: RateLimiter, end: Optional[float], clock: Clock, kind: str) -> Optional[XaiError]:
-        """Wait for the rate limiter, never past the deadline; the error if it would take longer."""
-        remaining = None if end is None else max(end - clock.monotonic(), 0.0)
-        try:
-            limiter.acquire(1, timeout=remaining, kind=kind)
-        except RateLimiterTimeoutError as exc:
-            return exc
-        return None
+    def _settle(
+        self, breaker: Optional[CircuitBreaker], ticket: Optional[_Ticket], url: Optional[str],
+        trial: Optional[bool], outcome: str,
+    ) -> None:
+        """Count an admitted attempt's ``outcome`` with its breaker and its failover endpoint."""
+        if breaker is not None and ticket is not None:
+            breaker._record(ticket, outcome)
+        if self.failover is not None and url:
+            self.failover._record(url, outcome, trial=bool(trial))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Dict, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 from ..errors import InvalidArgumentError, RateLimiterTimeoutError
 from ._clock import SYSTEM_CLOCK, Clock, check_number, log_decision
@@ -25,15 +25,18 @@ def kind_of(path: str) -> str:
 class _Bucket:
     """One token bucket. ``tokens`` is what it holds at time ``stamp``; it may be negative
     (tokens promised to callers already waiting) and ``stamp`` may lie in the future (a pause).
-    Not thread-safe by itself: the RateLimiter's lock guards it."""
+    ``shift`` adds up how far pauses have pushed back the callers waiting, and ``paused_until``
+    is when the latest pause ends. Not thread-safe by itself: the RateLimiter's lock guards it."""
 
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+    __slots__ = ("rate", "burst", "tokens", "stamp", "shift", "paused_until")
 
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate = rate
         self.burst = burst
         self.tokens = float(burst)
         self.stamp = now
+        self.shift = 0.0
+        self.paused_until = now
 
     def reserve(self, n: int, now: float) -> float:
         """Take ``n`` tokens and return how long the caller must wait for them. Reservations are
@@ -46,15 +49,44 @@ class _Bucket:
         debt = -self.tokens / self.rate if self.tokens < 0 else 0.0
         return self.stamp - now + debt
 
+    def refund(self, n: int, now: float) -> None:
+        """Give back ``n`` tokens a caller reserved and will not use. The callers queued behind
+        it keep their turns; the next new caller gets the freed one."""
+        self.reserve(0, now)
+        self.tokens = min(float(self.burst), self.tokens + n)
+
     def pause(self, until: float, now: float) -> None:
-        """Admit nothing before ``until``, then one call, then resume the normal pace."""
+        """Admit nothing before ``until``, then one call, then resume the normal pace; callers
+        already waiting are pushed back by as much, in the same order."""
         self.reserve(0, now)
         if until > self.stamp:
-            self.stamp = until
+            self.shift += until - self.stamp
+            self.stamp = self.paused_until = until
             self.tokens = min(self.tokens, 1.0)
 
     def describe(self) -> str:
         return "%g requests/s, burst %d" % (self.rate, self.burst)
+
+
+class _Turn:
+    """A caller's reservation in one bucket: when it may go, and the bucket's ``shift`` then."""
+
+    __slots__ = ("bucket", "due", "shift")
+
+    def __init__(self, bucket: _Bucket, due: float) -> None:
+        self.bucket = bucket
+        self.due = due
+        self.shift = bucket.shift
+
+    def moved(self) -> bool:
+        """Push ``due`` back if a pause began since it was set (the lock is held); whether it moved.
+        A caller whose turn had already come when the pause began waits for the pause to end."""
+        bucket = self.bucket
+        if bucket.shift == self.shift:
+            return False
+        self.due = max(self.due + bucket.shift - self.shift, bucket.paused_until)
+        self.shift = bucket.shift
+        return True
 
 
 class RateLimiter:
@@ -73,11 +105,15 @@ class RateLimiter:
 
     ``per_kind`` adds limits for kinds of endpoint: the first path segment after the base URL
     (``chat``, ``responses``, ``models``, ``images``, ``files``, ...), each a rate or a
-    ``(rate, burst)`` pair. A call of that kind waits for its own bucket first and then for the
-    shared one, so a slow kind never holds up the others.
+    ``(rate, burst)`` pair. A call of that kind reserves a token in its own bucket and in the
+    shared one in the same step, and waits for the later of the two turns; its shared token
+    counts against the shared rate from that moment, so a slow kind costs the others one token
+    per waiting call and never more.
 
-    A client given a limiter also pauses it when the server answers 429 with a ``Retry-After``
-    of at most 60 s: every caller then waits, not only the one that was refused.
+    ``pause(seconds)`` (a client given a limiter calls it when the server answers 429 with a
+    ``Retry-After`` of at most 60 s) admits nothing until the pause ends: new callers queue
+    behind it, and callers already waiting are pushed back by as much, keeping their order and
+    pace, so every caller backs off, not only the one that was refused.
 
     Thread-safe: one lock guards every bucket. Standalone::
 
@@ -123,21 +159,44 @@ class RateLimiter:
         """Wait until ``n`` requests may be sent and return the seconds waited.
 
         ``timeout``: the longest acceptable wait; a longer one raises
-        :class:`RateLimiterTimeoutError` without waiting and without using any tokens.
+        :class:`RateLimiterTimeoutError` without waiting and without using any tokens. If a
+        pause that begins while the caller waits pushes its turn past ``timeout``, it raises
+        then, and gives its tokens back.
         ``kind``: the endpoint kind, for the ``per_kind`` limits (ignored if it has none).
+
+        A caller interrupted while it waits (``KeyboardInterrupt``, ...) gives its tokens back,
+        so later callers do not wait for a call that will never be made.
         """
         check_number("acquire", "n", n, minimum=1, integer=True)
         if timeout is not None:
             check_number("acquire", "timeout", timeout)
-        waited = 0.0
-        bucket = self._kinds.get(kind) if kind else None
-        if bucket is not None:
-            waited += self._take(bucket, n, timeout, kind)
-        return waited + self._take(self._bucket, n, None if timeout is None else timeout - waited, None)
+        own = self._kinds.get(kind) if kind else None
+        buckets = [self._bucket] if own is None else [own, self._bucket]
+        with self._lock:
+            start = self.clock.monotonic()
+            turns = [_Turn(bucket, start + bucket.reserve(n, start)) for bucket in buckets]
+            last = max(turns, key=lambda turn: turn.due)
+            refused = timeout is not None and last.due - start > timeout
+            if refused:
+                for bucket in buckets:
+                    bucket.refund(n, start)  # nobody reserved after us: we hold the lock
+        label = "%s limit (%s)" % (kind, last.bucket.describe()) if last.bucket is own else (
+            "rate limiter (%s)" % last.bucket.describe()
+        )
+        if timeout is not None and refused:
+            raise _refusal(label, last.due - start, timeout, kind, paused=False)
+        try:
+            return self._wait(turns, start, timeout, label, kind)
+        except BaseException:
+            with self._lock:
+                now = self.clock.monotonic()
+                for bucket in buckets:
+                    bucket.refund(n, now)
+            raise
 
     def pause(self, seconds: float) -> None:
-        """Admit nothing for ``seconds`` (a server's ``Retry-After``); callers already waiting
-        keep their turn."""
+        """Admit nothing for ``seconds`` (a server's ``Retry-After``): callers already waiting
+        keep their order and are pushed back by as much; new callers queue behind them."""
         check_number("pause", "seconds", seconds)
         with self._lock:
             now = self.clock.monotonic()
@@ -152,23 +211,40 @@ class RateLimiter:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def _take(self, bucket: _Bucket, n: int, timeout: Optional[float], kind: Optional[str]) -> float:
-        with self._lock:
-            wait = bucket.reserve(n, self.clock.monotonic())
-            refused = timeout is not None and wait > timeout
-            if refused:
-                bucket.tokens += n  # nobody reserved after us: we hold the lock
-        label = "%s limit (%s)" % (kind, bucket.describe()) if kind else "rate limiter (%s)" % bucket.describe()
-        if timeout is not None and refused:
-            raise RateLimiterTimeoutError(
-                "the %s would make this call wait %.3g s, longer than the %.3g s it may wait; nothing was "
-                "sent. Lower the request rate, or allow a longer wait (the call's timeout)" % (label, wait, timeout),
-                wait=wait,
-            )
-        if wait > 0:
-            log_decision("limiter_wait", "%s: waiting %.3f s", label, wait, delay=wait, kind=kind)
-            self.clock.sleep(wait)
-        return max(wait, 0.0)
+    def _wait(
+        self, turns: List[_Turn], start: float, timeout: Optional[float], label: str, kind: Optional[str]
+    ) -> float:
+        """Sleep until every turn has come, waiting again whenever a pause that began meanwhile
+        moved one; the seconds waited in all."""
+        due = max(turn.due for turn in turns)
+        if due > start:
+            log_decision("limiter_wait", "%s: waiting %.3f s", label, due - start, delay=due - start, kind=kind)
+            self.clock.sleep(due - start)
+        while True:
+            with self._lock:
+                now = self.clock.monotonic()
+                moved = [turn.moved() for turn in turns]  # a list, not any(): every turn must move
+                due = max(turn.due for turn in turns)
+            if not any(moved):
+                return max(due - start, 0.0)
+            if timeout is not None and due - start > timeout:
+                raise _refusal(label, due - start, timeout, kind, paused=True)
+            if due > now:
+                log_decision("limiter_wait", "%s: paused while waiting; waiting %.3f s more", label, due - now,
+                             delay=due - now, kind=kind, reason="paused")
+                self.clock.sleep(due - now)
+
+
+def _refusal(label: str, wait: float, timeout: float, kind: Optional[str], *, paused: bool) -> RateLimiterTimeoutError:
+    """The error for a caller that may not wait ``wait`` seconds (logged as ``limiter_refused``)."""
+    why = "A pause (a 429's Retry-After) that began while it waited" if paused else "The %s" % label
+    log_decision("limiter_refused", "%s: refusing a wait of %.3f s (the call may wait %.3f s)", label, wait, timeout,
+                 delay=wait, timeout=timeout, kind=kind, reason="paused" if paused else "rate")
+    return RateLimiterTimeoutError(
+        "%s would make this call wait %.3g s, longer than the %.3g s it may wait; nothing was sent. Lower the "
+        "request rate, or allow a longer wait (the call's timeout)" % (why, wait, timeout),
+        wait=wait,
+    )
 
 
 def _new_bucket(owner: str, rate: object, burst: object, now: float) -> _Bucket:

@@ -54,7 +54,7 @@ class RetryPolicy:
     The server's word wins: ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date) sets
     the wait; above ``max_retry_after`` the call is not retried and the error keeps its
     ``retry_after``. ``x-should-retry: true|false`` overrides the status rules. A 429 saying the
-    team's credits or spending limit are exhausted is never retried.
+    team's credits or spending limit are exhausted is never retried, whatever that header says.
 
     Waits never reach past the call's deadline (the client's ``Timeout.total``) nor past
     ``timeout`` seconds after the first attempt: a retry whose wait would end later is not made,
@@ -221,12 +221,13 @@ def classify(error: BaseException, method: str, *, retry_non_idempotent: bool = 
     replayable = method.upper() in IDEMPOTENT_METHODS or retry_non_idempotent
     if isinstance(error, ApiError):
         status = error.status_code
+        # Exhausted credits come first: no header makes a retry succeed before someone pays.
+        if status == 429 and _is_quota_exhausted(error.message):
+            return False, "the 429 says the team's credits or spending limit are exhausted"
         flag = error.headers.get("x-should-retry", "").strip().lower()
         if flag in ("true", "false"):
             return flag == "true", "the server sent x-should-retry: %s" % flag
         if status == 429:
-            if _is_quota_exhausted(error.message):
-                return False, "the 429 says the team's credits or spending limit are exhausted"
             return True, "429: rate limited"
         if status in (408, 409) or status >= 500:
             if replayable:
