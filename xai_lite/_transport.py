@@ -414,10 +414,20 @@ class Exchange:
 
     def read1(self) -> bytes:
         """The bytes available now (at least one, waiting if needed); ``b""`` at the end."""
-        data = b""
-        with _Guard("stream", self._conn, self.close, self.status) as guard:
+        # Called once per stream chunk: a plain try (free when nothing fails) rather than a _Guard,
+        # whose object and two method calls cost ~0.5 us a chunk. The same rule holds: the
+        # translated error is raised after the except block.
+        failure: Optional[XaiError] = None
+        try:
             data = self._response.read1(_READ_SIZE)
-        guard.check()
+        except _FAILURES as exc:
+            failure = _translate(exc, "stream", self._conn, status=self.status)
+        except BaseException:
+            self.close()
+            raise
+        if failure is not None:
+            self.close()
+            raise failure
         if not data and self._response.length:
             self.close()
             raise HttpError(
