@@ -600,3 +600,14 @@ def refused_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+def consume(stream: Iterable[Any]) -> Tuple[List[Any], Optional[BaseException]]:
+    """Iterate a stream to its end or its error; return the items and the error (or None)."""
+    got: List[Any] = []
+    try:
+        for item in stream:
+            got.append(item)
+    except Exception as exc:  # noqa: BLE001 - the tests inspect it
+        return got, exc
+    return got, None

@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 from corpus import body_bytes, load, replay
-from harness import open_fds, response_body, response_event, response_stream
+from harness import consume, open_fds, response_body, response_event, response_stream
 
 from xai_lite import (
     ApiError, InvalidArgumentError, NotFoundError, StreamingError, StructuredOutputError, code_interpreter, web_search,
@@ -17,16 +17,6 @@ from xai_lite import (
 from xai_lite import responses as R
 
 INPUT = [{"role": "user", "content": "Hi"}]
-
-
-def consume(stream):
-    got = []
-    try:
-        for event in stream:
-            got.append(event)
-    except Exception as exc:  # noqa: BLE001 - the tests inspect it
-        return got, exc
-    return got, None
 
 
 def sse(frames, done=False):

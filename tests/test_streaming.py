@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from harness import chunk_event, completion_body, open_fds
+from harness import chunk_event, completion_body, consume, open_fds
 
 from xai_lite import (
     ApiError,
@@ -31,17 +31,6 @@ def stream(client, **kwargs):
 
 def contents(chunks):
     return [c.choices[0].delta.content for c in chunks if c.choices]
-
-
-def consume(s):
-    """Iterate a stream to its end or error; return the chunks and the error (or None)."""
-    got = []
-    try:
-        for chunk in s:
-            got.append(chunk)
-    except Exception as exc:  # noqa: BLE001 - the tests inspect it
-        return got, exc
-    return got, None
 
 
 def test_done_ends_the_stream_and_keeps_the_connection(serve, client_for):
