@@ -9,6 +9,7 @@ Only the standard library is used, and every loop is bounded in count and time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -16,7 +17,7 @@ import ssl
 import struct
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Iterator, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repository
 
@@ -611,3 +612,19 @@ def consume(stream: Iterable[Any]) -> Tuple[List[Any], Optional[BaseException]]:
     except Exception as exc:  # noqa: BLE001 - the tests inspect it
         return got, exc
     return got, None
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[int]:
+    """A loopback port whose accept queue is full (a listen(0) socket plus one connection that is
+    never accepted): later SYNs are dropped, so connecting times out (reliability.md M12)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port))
+    try:
+        yield port
+    finally:
+        filler.close()
+        listener.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import socket
 import ssl
 import time
 from email.utils import formatdate
@@ -18,6 +17,7 @@ from harness import (
     FakeClock,
     chunk_event,
     error_reply,
+    full_backlog,
     in_turn,
     ok_completion,
     ok_models,
@@ -399,19 +399,12 @@ def test_refused_connection_is_replayed_for_every_method(canary):
 def test_connect_timeout_is_replayed(canary):
     """F2: a connect timeout (full accept queue) is replayed; each attempt takes the connect
     limit, and the whole call stays within the deadline."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    filler = socket.create_connection(listener.getsockname())
-    client = Client(api_key=canary, base_url="http://127.0.0.1:%d/v1" % listener.getsockname()[1],
-                    retry=policy(max_retries=1), timeout=Timeout(connect=0.2, read=1, total=3))
-    start = time.monotonic()
-    try:
+    with full_backlog() as port:
+        client = Client(api_key=canary, base_url="http://127.0.0.1:%d/v1" % port,
+                        retry=policy(max_retries=1), timeout=Timeout(connect=0.2, read=1, total=3))
+        start = time.monotonic()
         with pytest.raises(RequestTimeoutError) as info:
             chat(client)
-    finally:
-        filler.close()
-        listener.close()
     assert info.value.phase == "connect" and info.value.attempts == 2
     assert 0.35 <= time.monotonic() - start < 1.5
 

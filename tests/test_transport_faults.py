@@ -8,7 +8,7 @@ import time
 import tracemalloc
 
 import pytest
-from harness import completion_body, ok_completion, open_fds
+from harness import completion_body, full_backlog, ok_completion, open_fds
 
 import xai_lite
 from xai_lite import HttpError, NetworkError, RequestTimeoutError, Timeout
@@ -37,20 +37,12 @@ def test_connection_refused(canary):
 
 def test_connect_timeout(canary):
     """F2: a server whose accept queue is full times out in the connect phase, within bounds."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    filler = socket.create_connection(("127.0.0.1", port))  # fills the backlog; later SYNs are dropped
-    client = xai_lite.Client(api_key=canary, base_url="http://127.0.0.1:%d/v1" % port,
-                             timeout=Timeout(connect=0.3, read=5, total=10))
-    start = time.monotonic()
-    try:
+    with full_backlog() as port:
+        client = xai_lite.Client(api_key=canary, base_url="http://127.0.0.1:%d/v1" % port,
+                                 timeout=Timeout(connect=0.3, read=5, total=10))
+        start = time.monotonic()
         with pytest.raises(RequestTimeoutError) as info:
             chat(client)
-    finally:
-        filler.close()
-        listener.close()
     elapsed = time.monotonic() - start
     assert info.value.phase == "connect" and info.value.request_sent is False
     assert 0.25 <= elapsed < 1.5
