@@ -1,4 +1,5 @@
-"""The command line: ``python -m xai_lite chat "prompt"`` and ``python -m xai_lite models``.
+"""The command line: ``python -m xai_lite chat "prompt"`` and ``python -m xai_lite models``, and
+the packaging commands ``vendor``, ``layer build`` and ``zipapp`` (in ``_ship.py``, loaded only for them).
 
 Errors print one line on stderr and give a non-zero exit status: 2 for a usage or
 configuration problem (a missing key, say), 1 for a failed call, 130 for Ctrl-C.
@@ -17,6 +18,10 @@ from .errors import InvalidArgumentError, XaiError
 __all__ = ["DEFAULT_MODEL", "main"]
 
 DEFAULT_MODEL = "grok-4.3"  # xAI's general model in the recorded 2026 exchanges; --model to change
+# Commands with their own parser in _ship.py, listed here for --help.
+SHIP_COMMANDS = {"vendor": "copy the package into DEST/xai_lite/ (vendor --help)",
+                 "layer": "build an AWS Lambda layer zip (layer build --help)",
+                 "zipapp": "build a single-file CLI (zipapp --help)"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,16 +40,25 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--reasoning", action="store_true", help="also print the reasoning trace (to stderr)")
     chat.add_argument("--usage", action="store_true", help="print token counts and cost to stderr")
     commands.add_parser("models", help="list the models this key can use")
+    for name, text in SHIP_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False).add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: Optional[List[str]] = None, *, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SHIP_COMMANDS:
+        from . import _ship
+
+        return _ship.main(list(argv), stdout=stdout, stderr=stderr)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(stderr)
         return 2
+    if args.command in SHIP_COMMANDS:
+        parser.error("%s takes none of the options before it: python -m xai_lite %s ..." % (args.command, args.command))
     try:
         kwargs = {} if args.timeout is None else {"timeout": args.timeout}
         with Client(base_url=args.base_url, **kwargs) as client:
