@@ -134,7 +134,9 @@ def fake_wheel(folder, name="tiktoken", version="0.0.1"):
              "%s-%s.dist-info/METADATA" % (name, version): b"Metadata-Version: 2.1\nName: %s\nVersion: %s\n"
              % (name.encode(), version.encode()),
              "%s-%s.dist-info/WHEEL" % (name, version): b"Wheel-Version: 1.0\nGenerator: test\n"
-                                                       b"Root-Is-Purelib: true\nTag: py3-none-any\n"}
+                                                       b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+             "%s-%s.dist-info/entry_points.txt" % (name, version): b"[console_scripts]\nfake-cli = %s:main\n"
+             % name.encode()}
     record = "".join("%s,sha256=%s,%d\n" % (path, base64.urlsafe_b64encode(hashlib.sha256(data).digest())
                                             .rstrip(b"=").decode(), len(data)) for path, data in files.items())
     files["%s-%s.dist-info/RECORD" % (name, version)] = (record + "%s-%s.dist-info/RECORD,,\n"
@@ -168,6 +170,10 @@ def test_layer_with_extras_installs_their_wheels(tmp_path, monkeypatch):
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     with zipfile.ZipFile(str(tmp_path / "one.zip")) as archive:
         names = set(archive.namelist())
+        blobs = b"".join(archive.read(name) for name in names)
+    assert not [name for name in names if name.startswith("python/bin/")]  # console scripts hold host paths
+    for host_path in (str(tmp_path), sys.prefix, sys.executable):
+        assert host_path.encode() not in blobs, host_path
     assert {"python/tiktoken/__init__.py", "python/tiktoken/__pycache__/__init__.%s.pyc" % TAG,
             "python/tiktoken-0.0.1.dist-info/METADATA", "python/xai_lite/__init__.py"} <= names
     site = unpack(tmp_path / "one.zip", tmp_path / "opt")

@@ -375,6 +375,8 @@ def _install_extras(site: str, extras: Sequence[str], python: str, platform: str
                          "--implementation", "cp", "--only-binary=:all:", *packages], PIP_TIMEOUT_S)
     if code:
         raise ShipError(_pip_failure(output, packages, python, platform))
+    # Console scripts: a function never runs them, and their shebang is this machine's interpreter.
+    shutil.rmtree(os.path.join(site, "bin"), ignore_errors=True)
     return packages
 
 
