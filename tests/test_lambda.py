@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -20,22 +19,17 @@ import time
 import zipfile
 
 import pytest
-from harness import ROOT, chunk_event, completion_body, refused_port
-from pythons import VERSIONS, interpreter
+from harness import ROOT, refused_port
+from shipping import VERSIONS, api, interpreter, run, use_copy
 
 import xai_lite
-from xai_lite import _ship, cli
+from xai_lite import _ship
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(xai_lite.__file__))
 IMPORT_ROOT = os.path.dirname(PACKAGE_DIR)
 THIS_PYTHON = "%d.%d" % sys.version_info[:2]
 TAG = sys.implementation.cache_tag
 
-
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    code = cli.main(argv, stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def build(out, *argv):
@@ -59,14 +53,6 @@ def digests(root):
                 found[os.path.relpath(os.path.join(folder, name), root)] = hashlib.sha256(fh.read()).hexdigest()
     return found
 
-
-def api(request, reply):
-    """A loopback xAI: chat completions, streamed or not."""
-    if request.json.get("stream"):
-        reply.sse([chunk_event(role="assistant"), chunk_event("Hello"), chunk_event(", world"),
-                   chunk_event(finish="stop")])
-    else:
-        reply.json(completion_body("Hello from the server"))
 
 
 def test_layer_is_reproducible_and_holds_python_xai_lite(tmp_path):
@@ -99,33 +85,17 @@ def test_layer_is_reproducible_and_holds_python_xai_lite(tmp_path):
 def test_layer_runs_on_every_python(tmp_path, serve, canary, version):
     """P11: a layer built for CPython 3.X, unzipped, with only python/ on the path under
     `python -I -S`: imports the package, builds a client, makes a chat and a streamed call over
-    loopback, and loads its bytecode from the layer (nothing is written into it)."""
+    loopback (and a models call), and loads its bytecode from the layer (nothing is written into it)."""
     python = interpreter(version)
     report = build(tmp_path / "layer.zip", "--python", version, "--interpreter", python)
     assert "bytecode for CPython " + version in report
     site = unpack(tmp_path / "layer.zip", tmp_path / "opt")
     before = digests(site)
-    server = serve(api)
-    code = """if 1:
-        import sys
-        assert not [p for p in sys.path if "site-packages" in p], sys.path
-        sys.path.insert(0, sys.argv[1])
-        import xai_lite
-        client = xai_lite.Client()
-        r = client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "hi"}])
-        with client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "hi"}],
-                                            stream=True) as stream:
-            streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-        print([r.choices[0].message.content, streamed, xai_lite.__file__.startswith(sys.argv[1]),
-               "%d.%d" % sys.version_info[:2]])
-    """
-    env = {"XAI_API_KEY": canary, "XAI_BASE_URL": server.url + "/v1"}
-    proc = subprocess.run([python, "-I", "-S", "-c", code, site], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == repr(["Hello from the server", "Hello, world", True, version])
+    seen = use_copy(python, site, serve(api), canary)
+    assert "xai_lite._client" in seen.pop("modules")
+    assert seen == {"answer": "Hello from the server", "streamed": "Hello, world", "models": ["grok-4", "grok-4.3"],
+                    "python": version, "from_copy": True}
     assert digests(site) == before  # every module came from the layer's own bytecode
-    assert canary not in proc.stdout + proc.stderr
 
 
 def fake_wheel(folder, name="tiktoken", version="0.0.1"):

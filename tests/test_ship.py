@@ -7,7 +7,6 @@ P1 stamp, P2 vendored import, P3-P5 refusing to overwrite, P6 updating, P7-P8 zi
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -15,20 +14,15 @@ import sys
 import zipfile
 
 import pytest
-from harness import ROOT, chunk_event, completion_body, models_body
-from pythons import interpreter
+from harness import ROOT
+from shipping import api, interpreter, run, use_copy
 
 import xai_lite
-from xai_lite import _ship, cli
+from xai_lite import _ship
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(xai_lite.__file__))
 IMPORT_ROOT = os.path.dirname(PACKAGE_DIR)  # what PYTHONPATH needs for `python -m xai_lite`, checkout or wheel
 
-
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    code = cli.main(argv, stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def files_under(root):
@@ -46,16 +40,6 @@ def source_files():
     return {path: data for path, data in files_under(PACKAGE_DIR).items()
             if "__pycache__" not in path and (path.endswith(".py") or path.endswith("py.typed"))}
 
-
-def api(request, reply):
-    """A loopback xAI: models, chat completions and streamed chat completions."""
-    if request.method == "GET":
-        reply.json(models_body("grok-4", "grok-4.3"))
-    elif request.json.get("stream"):
-        reply.sse([chunk_event(role="assistant"), chunk_event("Hello"), chunk_event(", world"),
-                   chunk_event(finish="stop")])
-    else:
-        reply.json(completion_body("Hello from the server"))
 
 
 def test_vendor_copies_the_source_with_a_stamp(tmp_path):
@@ -79,35 +63,13 @@ def test_vendor_copies_the_source_with_a_stamp(tmp_path):
 
 def test_vendored_copy_works_under_another_name(tmp_path, serve, canary):
     """P2: the copy imports as tool._vendor.xai_lite under `python -I -S`, makes a chat call, a
-    streamed call and a models call over loopback, and never imports a module named xai_lite."""
+    streamed call and a models call over loopback, and no module named xai_lite is ever imported."""
     assert run(["vendor", str(tmp_path / "tool" / "_vendor")])[0] == 0
     for package in ("tool", "tool/_vendor"):
         (tmp_path / package / "__init__.py").write_text("")
-    server = serve(api)
-    code = """if 1:
-        import sys
-        sys.path.insert(0, sys.argv[1])
-        from tool._vendor import xai_lite
-        client = xai_lite.Client()
-        r = client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "hi"}])
-        with client.chat.completions.create(model="grok-4", messages=[{"role": "user", "content": "hi"}],
-                                            stream=True) as stream:
-            streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-        ids = [m.id for m in client.models.list()]
-        try:
-            client.chat.completions.create(model="grok-4", messages=[])
-        except xai_lite.InvalidArgumentError as exc:
-            error = type(exc).__name__
-        print([r.choices[0].message.content, streamed, ids, error, xai_lite.__file__.startswith(sys.argv[1]),
-               sorted(m for m in sys.modules if m.split(".")[0] == "xai_lite")])
-    """
-    env = {"PATH": os.environ.get("PATH", ""), "XAI_API_KEY": canary, "XAI_BASE_URL": server.url + "/v1"}
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(tmp_path)], env=env, capture_output=True,
-                          text=True, timeout=60, cwd=str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == repr(["Hello from the server", "Hello, world", ["grok-4", "grok-4.3"],
-                                        "InvalidArgumentError", True, []])
-    assert canary not in proc.stdout + proc.stderr
+    seen = use_copy(sys.executable, str(tmp_path), serve(api), canary, "from tool._vendor import xai_lite")
+    assert seen == {"answer": "Hello from the server", "streamed": "Hello, world", "models": ["grok-4", "grok-4.3"],
+                    "python": "%d.%d" % sys.version_info[:2], "from_copy": True, "modules": []}
 
 
 def test_vendor_refuses_to_overwrite_a_changed_copy(tmp_path):
