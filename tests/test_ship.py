@@ -7,7 +7,6 @@ P1 stamp, P2 vendored import, P3-P5 refusing to overwrite, P6 updating, P7-P8 zi
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -236,16 +235,11 @@ def test_import_never_loads_the_packaging_code():
 
 def test_extras_match_pyproject():
     """The extras `layer build --extras` knows are the ones pyproject.toml declares."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     path = os.path.join(ROOT, "pyproject.toml")
     if not os.path.exists(path):
         pytest.skip("no pyproject.toml next to the tests")
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    section = text.split("[project.optional-dependencies]")[1].split("\n[")[0]
-    declared = {}
-    for line in section.splitlines():
-        if "=" in line and not line.startswith(" "):
-            name, _, value = line.partition("=")
-            declared[name.strip()] = value.strip()
+    with open(path, "rb") as fh:
+        declared = tomllib.load(fh)["project"]["optional-dependencies"]
     declared.pop("test", None)
-    assert {name: tuple(json.loads(value)) for name, value in declared.items()} == _ship.EXTRAS
+    assert {name: tuple(packages) for name, packages in declared.items()} == _ship.EXTRAS
