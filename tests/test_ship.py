@@ -176,6 +176,16 @@ def test_zipapp_is_reproducible_and_holds_only_the_package(tmp_path):
         assert host_path.encode() not in data
 
 
+def test_source_date_epoch_sets_the_zip_times_and_the_stamp_date(tmp_path, monkeypatch):
+    """P7: with SOURCE_DATE_EPOCH set, zip entries carry that time and the VENDORED stamp that date."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
+    assert run(["zipapp", "--out", str(tmp_path / "x.pyz")])[0] == 0
+    with zipfile.ZipFile(str(tmp_path / "x.pyz")) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+    assert run(["vendor", str(tmp_path / "v")])[0] == 0
+    assert "\ndate: 2023-11-14\n" in (tmp_path / "v" / "xai_lite" / "VENDORED").read_text()
+
+
 @pytest.mark.parametrize("version", ["3.8", "3.13"])
 def test_zipapp_runs_on_a_bare_python(tmp_path, serve, canary, version):
     """P8: the zipapp runs as `python3 xai-lite.pyz` on CPython 3.8 and 3.13 with nothing
