@@ -40,9 +40,10 @@ from ._config import (
     validate_headers,
 )
 from ._chat import Chat, Models
+from ._proxy import _FROM_ENV
 from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
 from ._streaming import ChatStream
-from ._transport import _FROM_ENV, Exchange, HTTPTransport, Origin, Request
+from ._transport import Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
 from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
 from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, sanitize
