@@ -6,7 +6,6 @@ modules.
 from __future__ import annotations
 
 import os
-import ssl
 import sys
 import time
 from typing import (
@@ -43,6 +42,7 @@ from ._chat import Chat, Models
 from ._proxy import _FROM_ENV
 from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
 from ._streaming import ChatStream
+from ._tls import ssl_context
 from ._transport import Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
 from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
@@ -147,7 +147,7 @@ class Client:
         self._auth = HiddenBytes(b"Bearer " + key.expose().encode("ascii"))
         origins = [Origin(u) for u in endpoint_urls] if endpoint_urls else [self._origin]
         https = any(origin.scheme == "https" for origin in origins)
-        context = _ssl_context(ca_file) if https or ca_file else None
+        context = ssl_context(ca_file) if https or ca_file else None
         self._transport = HTTPTransport(context, _FROM_ENV if proxy is UNSET else proxy)
         for origin in origins:
             if origin.scheme == "https":
@@ -457,20 +457,3 @@ def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidArgumentError("%s must be a positive number of bytes, not %r" % (name, value))
     return value
-
-
-def _ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:
-    """The client's own TLS context: verification on, TLS 1.2 or newer, ``ca_file`` or
-    ``SSL_CERT_FILE`` if given. Never the module-global ``ssl._create_default_https_context``,
-    which code elsewhere in a process sometimes replaces with an unverified one."""
-    cafile = ca_file or os.environ.get("SSL_CERT_FILE") or None
-    try:
-        context = ssl.create_default_context(cafile=cafile)
-    except (OSError, ssl.SSLError) as exc:
-        problem = "%s: %s" % (exc.__class__.__name__, sanitize(str(exc), 120))
-    else:
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        return context
-    raise InvalidArgumentError("could not load the CA file %r (%s)" % (cafile, problem))
-
-
