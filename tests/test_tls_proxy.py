@@ -165,3 +165,202 @@ def test_unsupported_proxy_urls_are_refused(canary, url):
     """Only http:// proxies are supported; others are refused at construction."""
     with pytest.raises(InvalidArgumentError, match="proxy"):
         xai_lite.Client(api_key=canary, proxy=url)
+
+
+# -- issue 7: proxy failures, proxy URLs, plain http through a proxy, client certificates --------------
+
+import os  # noqa: E402
+import pickle  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+
+from harness import LoopbackServer, refused_port  # noqa: E402
+
+from xai_lite import RequestTimeoutError, Secret, Timeout  # noqa: E402
+
+LIBRARY = os.path.dirname(xai_lite.__file__)
+
+
+def assert_clean(error, *secrets, frames=True):
+    """S3, S4: no secret in the error's str, repr, args, attributes, pickle and, with ``frames``,
+    the locals of xai_lite's frames in its locals-capturing traceback (chain included)."""
+    parts = [str(error), repr(error), repr(error.args), repr(vars(error)),
+             pickle.dumps(error).decode("latin-1")]
+    exc = traceback.TracebackException.from_exception(error, capture_locals=frames)
+    while exc is not None:
+        parts += [repr(f.locals) for f in exc.stack if f.filename.startswith(LIBRARY) and f.locals]
+        parts.append("".join(exc.format_exception_only()))
+        exc = exc.__cause__ or exc.__context__
+    text = "".join(parts)
+    for secret in secrets:
+        assert secret not in text
+
+
+def failing_call(client):
+    with pytest.raises(NetworkError) as info:
+        chat(client)
+    return info.value
+
+
+@pytest.mark.parametrize("via_env", [False, True])
+def test_refused_proxy_is_blamed_on_the_proxy(canary, monkeypatch, via_env):
+    """F1 through a proxy (issue 7 item 20): a proxy port that refuses names the proxy, the
+    setting it came from and the phase; the API host is not blamed."""
+    proxy = "http://127.0.0.1:%d" % refused_port()
+    if via_env:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+    client = xai_lite.Client(api_key=canary, base_url="https://api.example.test/v1",
+                             **({} if via_env else {"proxy": proxy}))
+    error = failing_call(client)
+    assert error.reason == "refused" and error.request_sent is False
+    assert error.proxy == proxy and error.proxy_phase == "connect" and error.host == "api.example.test:443"
+    assert str(error).startswith("the proxy %s refused the connection" % proxy)
+    assert ("HTTPS_PROXY" if via_env else "proxy") in str(error) and "base_url" not in str(error)
+    assert_clean(error, canary)
+
+
+def test_unresolvable_proxy_is_blamed_on_the_proxy(canary):
+    """F3 through a proxy (item 20): a proxy host that does not resolve is a dns error naming
+    the proxy (credentials masked), in phase 'connect'."""
+    client = xai_lite.Client(api_key=canary, base_url="https://api.example.test/v1",
+                             proxy="http://user:pw-secret@no-such-proxy.invalid:3128")
+    error = failing_call(client)
+    assert error.reason == "dns" and error.proxy_phase == "connect"
+    assert error.proxy == "http://***@no-such-proxy.invalid:3128"
+    assert "the proxy http://***@no-such-proxy.invalid:3128" in str(error)
+    assert_clean(error, canary, "pw-secret")
+
+
+def test_silent_proxy_times_out_in_the_connect_phase(serve, canary):
+    """F2/F11 through a proxy (item 20): a proxy that accepts and never answers CONNECT is
+    bounded by the connect timeout (not the read timeout) and blamed as the CONNECT handshake."""
+    silent = serve(lambda request, reply: reply.hang(30))
+    client = xai_lite.Client(api_key=canary, base_url="https://api.example.test/v1", proxy=silent.url,
+                             timeout=Timeout(connect=0.5, read=20, total=30))
+    start = time.monotonic()
+    with pytest.raises(RequestTimeoutError) as info:
+        chat(client)
+    assert time.monotonic() - start < 10
+    error = info.value
+    assert error.phase == "connect" and error.timeout == 0.5 and error.request_sent is False
+    assert error.proxy == silent.url and error.proxy_phase == "handshake"
+    assert "the proxy %s (CONNECT handshake for api.example.test:443)" % silent.url in str(error)
+    assert [r.method for r in silent.requests] == ["CONNECT"]
+    assert_clean(error, canary)
+
+
+@pytest.mark.parametrize("status, hint", [
+    (407, "the proxy wants credentials"),
+    (403, "do not allow this destination"),
+    (502, "could not reach the API host"),
+])
+def test_proxy_refusing_connect_names_status_phase_and_hint(serve, canary, status, hint):
+    """S6-adjacent (item 20): a proxy answering CONNECT with 407/403/502 gives
+    NetworkError(reason='proxy', proxy_phase='handshake') with the status and what to do."""
+    proxy = serve(lambda request, reply: reply.respond(status, b"<html>no</html>", content_type="text/html"))
+    client = xai_lite.Client(api_key=canary, base_url="https://api.example.test/v1", proxy=proxy.url)
+    error = failing_call(client)
+    assert error.reason == "proxy" and error.request_sent is False
+    assert error.proxy == proxy.url and error.proxy_phase == "handshake"
+    assert "the proxy %s refused to open a tunnel to api.example.test:443" % proxy.url in str(error)
+    assert str(status) in str(error) and hint in str(error)
+    assert "authorization" not in proxy.requests[0].headers
+    assert_clean(error, canary)
+
+
+def test_tls_failure_inside_the_tunnel_names_the_proxy(tls_server, canary):
+    """F24 through a proxy (item 20): the TLS handshake with the API host inside an open
+    tunnel fails as phase 'tunnel', naming both the API host and the proxy."""
+    proxy = ConnectProxy()
+    try:
+        client = xai_lite.Client(api_key=canary, base_url=tls_server.url + "/v1", proxy=proxy.url)
+        error = failing_call(client)
+    finally:
+        proxy.stop()
+    assert error.reason == "tls-verify" and error.proxy_phase == "tunnel" and error.proxy == proxy.url
+    assert error.host == "localhost:%d" % tls_server.port
+    assert "localhost:%d (in the tunnel through the proxy %s)" % (tls_server.port, proxy.url) in str(error)
+    assert_clean(error, canary)
+
+
+def test_proxy_without_a_scheme_is_http(tls_server, ca_file, canary, monkeypatch):
+    """Item 21: HTTPS_PROXY=host:port (no scheme) is read as http://host:port, as curl and httpx do."""
+    proxy = ConnectProxy()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", "user:pw@127.0.0.1:%d" % proxy.port)
+        url = "https://api.proxied.test:%d/v1" % tls_server.port
+        proxy.upstream_host = "127.0.0.1"
+        with xai_lite.Client(api_key=canary, base_url=url, ca_file=ca_file) as client:
+            assert client._transport.proxy(client._origin).url == "http://***@127.0.0.1:%d" % proxy.port
+            with pytest.raises(NetworkError):
+                chat(client)  # the certificate is for localhost: the tunnel was used, TLS then failed
+        assert proxy.first_lines == ["CONNECT api.proxied.test:%d HTTP/1.1" % tls_server.port]
+        assert proxy.connects[0]["proxy-authorization"] == "Basic " + base64.b64encode(b"user:pw").decode()
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.parametrize("url, words", [
+    ("https://user:pw-secret@proxy.example:3128", "https:// proxies (TLS to the proxy itself) are not supported"),
+    ("socks5://user:pw-secret@proxy.example:1080", "SOCKS proxies are not supported"),
+    ("ftp://proxy.example:21", "unknown proxy scheme 'ftp'"),
+    ("http://user:pw-secret@proxy.example:99999", "has no valid host and port"),
+])
+def test_proxy_scheme_mistakes_are_worded(canary, monkeypatch, url, words):
+    """Item 21: a real scheme mistake says what is wrong and names the setting (HTTPS_PROXY),
+    without the proxy's password."""
+    monkeypatch.setenv("HTTPS_PROXY", url)
+    with pytest.raises(InvalidArgumentError) as info:
+        xai_lite.Client(api_key=canary)
+    assert words in str(info.value) and "HTTPS_PROXY" in str(info.value)
+    # Client.__init__'s own arguments (the key, the proxy URL) are its locals by construction.
+    assert_clean(info.value, canary, "pw-secret", frames=False)
+
+
+def test_proxy_of_the_wrong_type_is_refused(canary):
+    """Item 21: proxy= must be a str or None; anything else is refused naming the argument
+    (it used to be ignored silently)."""
+    with pytest.raises(InvalidArgumentError, match="proxy must be a URL"):
+        xai_lite.Client(api_key=canary, proxy=3128)
+
+
+def test_plain_http_origin_goes_to_the_proxy_in_absolute_form(serve, canary):
+    """Item 22: a plain-http origin through a proxy gets absolute-form requests (no CONNECT),
+    with Proxy-Authorization on every request, over one kept-alive connection."""
+    proxy = serve(ok_completion)
+    client = xai_lite.Client(api_key=canary, base_url="http://api.example.test:8080/v1", allow_insecure_http=True,
+                             proxy="http://user:pw@127.0.0.1:%d" % proxy.port)
+    chat(client)
+    chat(client)
+    expected = "Basic " + base64.b64encode(b"user:pw").decode()
+    assert [(r.method, r.target) for r in proxy.requests] == [
+        ("POST", "http://api.example.test:8080/v1/chat/completions")] * 2
+    assert all(r.headers["proxy-authorization"] == expected for r in proxy.requests)
+    assert proxy.requests[0].headers["host"] == "api.example.test:8080"
+    assert proxy.requests[0].headers["authorization"] == "Bearer " + canary
+    assert proxy.accepted == 1
+
+
+def test_http_proxy_environment_variable_for_plain_http(serve, canary, monkeypatch):
+    """Item 22: HTTP_PROXY routes a plain-http origin (port 80: no port in the target) the same
+    way; an error through it names the proxy and phase 'forward'."""
+    proxy = serve(lambda request, reply: reply.close())
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    client = xai_lite.Client(api_key=canary, base_url="http://api.example.test/v1", allow_insecure_http=True)
+    error = failing_call(client)
+    assert [(r.method, r.target) for r in proxy.requests] == [("POST", "http://api.example.test/v1/chat/completions")]
+    assert error.proxy == proxy.url and error.proxy_phase == "forward"
+    assert "api.example.test:80 (via the proxy %s)" % proxy.url in str(error)
+    assert_clean(error, canary)
+
+
+def test_host_name_mismatch_does_not_advise_ca_file(serve, ca, ca_file, canary):
+    """F24, item 25: a certificate for another name says to check the host in base_url, and
+    does not suggest ca_file= (another CA would not help)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("other.example").configure_cert(context)
+    server = serve(ok_completion, tls=context)
+    client = xai_lite.Client(api_key=canary, base_url=server.url + "/v1", ca_file=ca_file)
+    error = failing_call(client)
+    assert error.reason == "tls-verify" and "ca_file" not in str(error) and "base_url" in str(error)
+    assert_clean(error, canary)

@@ -86,8 +86,9 @@ class Client:
       600 s, total 1,620 s); ``None`` disables every limit.
     - ``max_response_bytes``: the largest JSON body accepted (32 MiB).
     - ``default_headers``: headers sent with every request.
-    - ``proxy``: an ``http://[user:pass@]host:port`` proxy used through CONNECT, ``None`` for no
-      proxy; by default ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` decide.
+    - ``proxy``: an ``http://[user:pass@]host:port`` proxy (``host:port`` means http), ``None``
+      for no proxy; by default ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` decide. https goes
+      through a CONNECT tunnel; plain http goes to the proxy as absolute-form requests.
     - ``ca_file``: a PEM file of CA certificates to trust instead of the system's (else
       ``SSL_CERT_FILE``).
     - ``check_key_format``: require xAI's ``xai-`` key prefix (turn off for other servers).
@@ -150,8 +151,7 @@ class Client:
         context = ssl_context(ca_file) if https or ca_file else None
         self._transport = HTTPTransport(context, _FROM_ENV if proxy is UNSET else proxy)
         for origin in origins:
-            if origin.scheme == "https":
-                self._transport.proxy(origin)  # validate a proxy setting now, not on first use
+            self._transport.proxy(origin)  # validate a proxy setting now, not on first use
         self._policies: Optional[Policies] = None  # reliability policies, when the client is handed any
         if endpoint_urls or retry is not None or circuit_breaker is not None or rate_limiter is not None:
             from .reliability._pipeline import Pipeline

@@ -218,11 +218,17 @@ class _Connection(http.client.HTTPConnection):
         self.timer = _Timer()
         self.tsock: Optional[_TimedSocket] = None
         self.connect_timeout: Optional[float] = None
+        # Through a proxy, how far the connection got: "connect" (to the proxy), "handshake"
+        # (CONNECT), then "tunnel" (https: TLS to the API host inside it) or "forward" (plain
+        # http: absolute-form requests to the proxy). Errors name the proxy and this phase.
+        self.proxy_phase: Optional[str] = None
 
     def connect(self) -> None:
         timer = self.timer
+        proxy = self.proxy
         timeout, phase = timer.next_timeout(self.connect_timeout, "connect")
-        address = (self.proxy.host, self.proxy.port) if self.proxy else (self.host, self.port)
+        address = (proxy.host, proxy.port) if proxy else (self.host, self.port)
+        self.proxy_phase = "connect" if proxy else None
         try:
             raw = socket.create_connection(address, timeout)
         except socket.timeout:
@@ -230,8 +236,18 @@ class _Connection(http.client.HTTPConnection):
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.tsock = tsock = _TimedSocket(raw, timer)
         self.sock = tsock
-        if self.proxy:
-            self.proxy.tunnel(tsock, self.host, self.port)
+        if proxy and self.context is None:
+            self.proxy_phase = "forward"
+        elif proxy:
+            # The answer to CONNECT is part of connecting: the connect timeout bounds it, so a
+            # silent proxy fails in seconds rather than after the read timeout.
+            self.proxy_phase = "handshake"
+            read, timer.read = timer.read, self.connect_timeout
+            try:
+                proxy.tunnel(tsock, self.host, self.port)
+            finally:
+                timer.read = read
+            self.proxy_phase = "tunnel"
         if self.context is not None:
             timeout, phase = timer.next_timeout(self.connect_timeout, "connect")
             raw.settimeout(timeout)
@@ -239,6 +255,17 @@ class _Connection(http.client.HTTPConnection):
                 tsock.use(self.context.wrap_socket(raw, server_hostname=self.host))
             except socket.timeout:
                 raise _Expired(phase, timeout if phase == "connect" else timer.total) from None
+
+    def putrequest(self, method: str, url: str, skip_host: bool = False, skip_accept_encoding: bool = False) -> None:
+        proxy = self.proxy
+        if proxy is not None and self.context is None:
+            # Plain http through a proxy: absolute-form, as urllib and httpx send it; stock squid
+            # and tinyproxy refuse CONNECT to port 80. The proxy sees everything, key included.
+            super().putrequest(method, proxy.absolute_target(self.host, self.port, url), skip_host, skip_accept_encoding)
+            if proxy.auth is not None:
+                self.putheader("Proxy-Authorization", proxy.auth)
+        else:
+            super().putrequest(method, url, skip_host, skip_accept_encoding)
 
 
 class Exchange:
@@ -434,8 +461,7 @@ class HTTPTransport:
         try:
             return self._proxies[origin.key]
         except KeyError:
-            url = proxy_for(origin, self._proxy_setting)
-            value = _Proxy(url) if url else None
+            value = proxy_for(origin, self._proxy_setting)
             self._proxies[origin.key] = value
             return value
 
@@ -555,15 +581,41 @@ def _translate(
     exc: BaseException, stage: str, conn: Optional[_Connection], *, status: int = 0, received: int = 0
 ) -> XaiError:
     """The one mapping of low-level exceptions to xai_lite errors. ``stage`` is where it
-    happened: connect, send, response (waiting for headers), body or stream."""
-    host = "%s:%d" % (conn.host, conn.port) if conn is not None else "the server"
+    happened: connect, send, response (waiting for headers), body or stream. Through a proxy
+    the message names the proxy and the phase, and a NetworkError carries them as ``proxy``
+    and ``proxy_phase`` (its ``host`` stays the API host)."""
+    proxy = conn.proxy if conn is not None else None
+    if conn is None or proxy is None:
+        return _map_failure(exc, stage, conn, "%s:%d" % (conn.host, conn.port) if conn else "the server", status, received)
+    host = "%s:%d" % (conn.host, conn.port)
+    phase = conn.proxy_phase
+    peer = {
+        "connect": "the proxy %s" % proxy.url,
+        "handshake": "the proxy %s (CONNECT handshake for %s)" % (proxy.url, host),
+        "tunnel": "%s (in the tunnel through the proxy %s)" % (host, proxy.url),
+    }.get(phase or "", "%s (via the proxy %s)" % (host, proxy.url))
+    error = _map_failure(exc, stage, conn, peer, status, received)
+    if isinstance(error, NetworkError):
+        error.host, error.proxy, error.proxy_phase = host, proxy.url, phase
+    return error
+
+
+def _map_failure(
+    exc: BaseException, stage: str, conn: Optional[_Connection], host: str, status: int, received: int
+) -> XaiError:
+    """:func:`_translate` for the connection's peer, ``host`` as messages name it."""
     sent = stage != "connect"
+    check = "check base_url"
+    if conn is not None and conn.proxy is not None and conn.proxy_phase in ("connect", "handshake"):
+        check = "check the proxy setting (%s)" % conn.proxy.source
     if isinstance(exc, _Expired):
+        # The CONNECT handshake runs under the connect timeout (see _Connection.connect).
+        handshake = conn is not None and conn.proxy_phase == "handshake" and exc.phase != "deadline"
         what = {
             "connect": "connecting to %s" % host,
             "read": "waiting for data from %s" % host,
             "write": "sending the request to %s" % host,
-        }.get(exc.phase)
+        }.get("connect" if handshake else exc.phase)
         if exc.phase == "deadline":
             message = "the call's total time limit of %s s ran out (%s) talking to %s" % (
                 _seconds(exc.limit),
@@ -573,36 +625,42 @@ def _translate(
         else:
             message = "timed out after %s s %s" % (_seconds(exc.limit), what)
         message += "; raise the limit with timeout=xai_lite.Timeout(...) if the server is just slow"
-        return RequestTimeoutError(message, phase=exc.phase, timeout=exc.limit, request_sent=sent, host=host)
+        phase = "connect" if handshake else exc.phase
+        return RequestTimeoutError(message, phase=phase, timeout=exc.limit, request_sent=sent, host=host)
     if isinstance(exc, _ProxyRefused):
         return NetworkError(str(exc), reason="proxy", request_sent=False, host=host)
     if stage == "connect":
         if isinstance(exc, ssl.SSLCertVerificationError):
+            if exc.verify_code in _NAME_MISMATCH:
+                # Another CA would not help: the certificate names another host.
+                advice = "check the host name in base_url; the server's certificate must be issued for it"
+            else:
+                advice = "if a proxy re-signs TLS, pass its CA with ca_file= or SSL_CERT_FILE"
             return NetworkError(
-                "TLS certificate verification failed for %s (%s); if a proxy re-signs TLS, pass its CA "
-                "with ca_file= or SSL_CERT_FILE" % (host, sanitize(str(exc.verify_message), 120)),
+                "TLS certificate verification failed for %s (%s); %s"
+                % (host, sanitize(str(exc.verify_message), 120), advice),
                 reason="tls-verify",
                 request_sent=False,
                 host=host,
             )
         if isinstance(exc, ssl.SSLError):
             return NetworkError(
-                "the TLS handshake with %s failed: %s" % (host, sanitize(str(exc), 160)),
+                "the TLS handshake with %s failed: %s%s" % (host, sanitize(str(exc), 160), _client_cert_hint(exc)),
                 reason="tls",
                 request_sent=False,
                 host=host,
             )
         if isinstance(exc, socket.gaierror):
             return NetworkError(
-                "could not resolve the host name %s: %s; check base_url and the network"
-                % (host, sanitize(exc.strerror or str(exc), 120)),
+                "could not resolve the host name of %s: %s; %s and the network"
+                % (host, sanitize(exc.strerror or str(exc), 120), check),
                 reason="dns",
                 request_sent=False,
                 host=host,
             )
         if isinstance(exc, ConnectionRefusedError):
             return NetworkError(
-                "%s refused the connection; check base_url and that the server is running" % host,
+                "%s refused the connection; %s and that it is running" % (host, check),
                 reason="refused",
                 request_sent=False,
                 host=host,
@@ -621,6 +679,15 @@ def _translate(
                 "%s closed the connection %s; the request may or may not have been processed"
                 % (host, "while the request was being sent" if stage == "send" else "without answering"),
                 reason="reset",
+                request_sent=True,
+                host=host,
+            )
+        if isinstance(exc, ssl.SSLError) and _client_cert_hint(exc):
+            # TLS 1.3: the server checks the client certificate after the client's handshake
+            # is done, so its refusal arrives as the answer to the request.
+            return NetworkError(
+                "%s refused the TLS connection: %s%s" % (host, sanitize(str(exc), 160), _client_cert_hint(exc)),
+                reason="tls",
                 request_sent=True,
                 host=host,
             )
@@ -655,6 +722,22 @@ def _translate(
         "%s sent a malformed response body: %s" % (host, sanitize(exc.__class__.__name__ + " " + str(exc), 160)),
         status_code=status or None,
     )
+
+
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH
+_NAME_MISMATCH = (62, 64)
+# TLS alerts by which a server asks for a client certificate or refuses the one it got
+_CLIENT_CERT_ALERTS = frozenset({
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_HANDSHAKE_FAILURE", "SSLV3_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN", "TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "TLSV1_ALERT_ACCESS_DENIED",
+})
+
+
+def _client_cert_hint(exc: ssl.SSLError) -> str:
+    if getattr(exc, "reason", None) not in _CLIENT_CERT_ALERTS:
+        return ""
+    return "; if the server wants a client certificate it trusts (mTLS), pass one with client_cert="
 
 
 def _seconds(value: Optional[float]) -> str:
