@@ -364,3 +364,122 @@ def test_host_name_mismatch_does_not_advise_ca_file(serve, ca, ca_file, canary):
     error = failing_call(client)
     assert error.reason == "tls-verify" and "ca_file" not in str(error) and "base_url" in str(error)
     assert_clean(error, canary)
+
+
+# -- item 24: client certificates (mTLS) and ssl_context --------------------------------------------
+
+
+@pytest.fixture
+def mtls_server(serve, ca):
+    """F24 (mTLS): a server that requires a client certificate issued by the test CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    context.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(context)
+    return serve(ok_completion, tls=context)
+
+
+@pytest.fixture
+def client_files(ca, tmp_path):
+    """A client certificate from the test CA: cert.pem, key.pem, combined.pem, and the key
+    encrypted with the password 'key-pw-secret' (encrypted.pem)."""
+    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
+    leaf = ca.issue_cert("client@example.test")
+    paths = {name: str(tmp_path / (name + ".pem")) for name in ("cert", "key", "combined", "encrypted")}
+    leaf.cert_chain_pems[0].write_to_path(paths["cert"])
+    leaf.private_key_pem.write_to_path(paths["key"])
+    leaf.private_key_and_cert_chain_pem.write_to_path(paths["combined"])
+    key = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), None)
+    with open(paths["encrypted"], "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.BestAvailableEncryption(b"key-pw-secret")))
+    return paths
+
+
+@pytest.mark.parametrize("form", ["pair", "combined", "encrypted", "encrypted-secret"])
+def test_client_certificate_is_presented(mtls_server, ca_file, client_files, canary, form):
+    """F24 (mTLS), item 24: client_cert as a (cert, key) pair, one combined PEM, or a pair
+    with an encrypted key and client_key_password (str or Secret) gets through a server that
+    requires a client certificate."""
+    options = {
+        "pair": {"client_cert": (client_files["cert"], client_files["key"])},
+        "combined": {"client_cert": client_files["combined"]},
+        "encrypted": {"client_cert": (client_files["cert"], client_files["encrypted"]),
+                      "client_key_password": "key-pw-secret"},
+        "encrypted-secret": {"client_cert": (client_files["cert"], client_files["encrypted"]),
+                             "client_key_password": Secret("key-pw-secret")},
+    }[form]
+    with xai_lite.Client(api_key=canary, base_url=mtls_server.url + "/v1", ca_file=ca_file, **options) as client:
+        assert chat(client).choices[0].message.content == "Hello"
+        assert "key-pw-secret" not in repr([getattr(client._tls, name) for name in client._tls.__slots__])
+    assert len(mtls_server.requests) == 1
+
+
+def test_missing_client_certificate_fails_with_a_hint(mtls_server, ca_file, canary):
+    """F24 (mTLS), item 24: without client_cert, the server's refusal is a NetworkError
+    (reason 'tls') that says to pass client_cert=, and the server saw no request."""
+    client = xai_lite.Client(api_key=canary, base_url=mtls_server.url + "/v1", ca_file=ca_file)
+    error = failing_call(client)
+    assert error.reason == "tls" and "client_cert=" in str(error)
+    assert mtls_server.requests == []
+    assert_clean(error, canary)
+
+
+def test_encrypted_key_needs_its_password(client_files, canary):
+    """Item 24: an encrypted key without client_key_password is refused at construction
+    (OpenSSL never prompts on the terminal), and a wrong password is refused without being shown."""
+    pair = (client_files["cert"], client_files["encrypted"])
+    with pytest.raises(InvalidArgumentError, match="encrypted; pass its password as client_key_password="):
+        xai_lite.Client(api_key=canary, client_cert=pair)
+    with pytest.raises(InvalidArgumentError, match="check client_key_password") as info:
+        xai_lite.Client(api_key=canary, client_cert=pair, client_key_password="wrong-pw-secret")
+    assert_clean(info.value, "wrong-pw-secret")
+    assert_clean(info.value, canary, frames=False)
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"client_cert": 123}, "client_cert must be a PEM file"),
+    ({"client_cert": ("only-one",)}, "client_cert must be a PEM file"),
+    ({"client_cert": "missing.pem"}, "client_cert: could not read 'missing.pem'"),
+    ({"client_key_password": "pw"}, "client_key_password was given without client_cert"),
+    ({"client_key_password": 5, "client_cert": "x.pem"}, "client_key_password must be a str, bytes or Secret"),
+    ({"ssl_context": "ctx"}, "ssl_context must be an ssl.SSLContext"),
+    ({"ssl_context": ssl.create_default_context(), "ca_file": "ca.pem"}, "ssl_context and ca_file exclude each other"),
+    ({"ssl_context": ssl.create_default_context(), "client_cert": "c.pem"}, "ssl_context and client_cert"),
+])
+def test_tls_options_are_checked_before_any_io(canary, options, words):
+    """Item 24: bad client_cert / client_key_password / ssl_context values are refused at
+    construction, naming the argument."""
+    with pytest.raises(InvalidArgumentError) as info:
+        xai_lite.Client(api_key=canary, **options)
+    assert words in str(info.value)
+
+
+def test_key_not_matching_the_certificate_is_refused(client_files, ca_file, canary):
+    """Item 24: a key that does not belong to the certificate is refused at construction."""
+    with pytest.raises(InvalidArgumentError, match="does not belong to the certificate"):
+        xai_lite.Client(api_key=canary, client_cert=(ca_file, client_files["key"]))
+
+
+def test_ssl_context_gives_full_control(mtls_server, ca, client_files, canary):
+    """Item 24: ssl_context= is used as given (here: the test CA and the client certificate)."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    context.load_cert_chain(client_files["cert"], client_files["key"])
+    with xai_lite.Client(api_key=canary, base_url=mtls_server.url + "/v1", ssl_context=context) as client:
+        assert client._transport._context is context
+        assert chat(client).choices[0].message.content == "Hello"
+
+
+def test_with_options_changes_tls_settings_and_pool(mtls_server, ca_file, client_files, canary):
+    """Item 24, S13: with_options(client_cert=...) gives a copy with its own TLS context and
+    pool; the original keeps its settings (and is still refused)."""
+    plain = xai_lite.Client(api_key=canary, base_url=mtls_server.url + "/v1", ca_file=ca_file)
+    with_cert = plain.with_options(client_cert=client_files["combined"])
+    assert chat(with_cert).choices[0].message.content == "Hello"
+    assert with_cert._transport is not plain._transport and with_cert._tls.ca_file == ca_file
+    assert failing_call(plain).reason == "tls"
+    with pytest.raises(InvalidArgumentError, match="exclude each other"):
+        plain.with_options(ssl_context=ssl.create_default_context(), client_cert=client_files["combined"])
+    plain.close()
+    with_cert.close()

@@ -682,11 +682,12 @@ def _map_failure(
                 request_sent=True,
                 host=host,
             )
-        if isinstance(exc, ssl.SSLError) and _client_cert_hint(exc):
+        if isinstance(exc, ssl.SSLError):
             # TLS 1.3: the server checks the client certificate after the client's handshake
-            # is done, so its refusal arrives as the answer to the request.
+            # is done, so its refusal arrives as the answer to the request, or (when its close
+            # beats the alert) as an EOF while the request is written.
             return NetworkError(
-                "%s refused the TLS connection: %s%s" % (host, sanitize(str(exc), 160), _client_cert_hint(exc)),
+                "the TLS connection to %s failed: %s%s" % (host, sanitize(str(exc), 160), _client_cert_hint(exc)),
                 reason="tls",
                 request_sent=True,
                 host=host,
@@ -735,7 +736,7 @@ _CLIENT_CERT_ALERTS = frozenset({
 
 
 def _client_cert_hint(exc: ssl.SSLError) -> str:
-    if getattr(exc, "reason", None) not in _CLIENT_CERT_ALERTS:
+    if getattr(exc, "reason", None) not in _CLIENT_CERT_ALERTS and not isinstance(exc, ssl.SSLEOFError):
         return ""
     return "; if the server wants a client certificate it trusts (mTLS), pass one with client_cert="
 
