@@ -174,7 +174,7 @@ import pickle  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 
-from harness import LoopbackServer, refused_port  # noqa: E402
+from harness import full_backlog, refused_port  # noqa: E402
 
 from xai_lite import RequestTimeoutError, Secret, Timeout  # noqa: E402
 
@@ -229,6 +229,30 @@ def test_unresolvable_proxy_is_blamed_on_the_proxy(canary):
     assert error.proxy == "http://***@no-such-proxy.invalid:3128"
     assert "the proxy http://***@no-such-proxy.invalid:3128" in str(error)
     assert_clean(error, canary, "pw-secret")
+
+
+def test_proxy_connect_timeout_is_blamed_on_the_proxy(canary):
+    """F2 through a proxy (item 20): a proxy whose accept queue is full times out connecting
+    to the proxy, and says so."""
+    with full_backlog() as port:
+        client = xai_lite.Client(api_key=canary, base_url="https://api.example.test/v1",
+                                 proxy="127.0.0.1:%d" % port, timeout=Timeout(connect=0.3, read=5, total=10))
+        with pytest.raises(RequestTimeoutError) as info:
+            chat(client)
+    error = info.value
+    assert error.phase == "connect" and error.proxy_phase == "connect" and error.request_sent is False
+    assert "connecting to the proxy http://127.0.0.1:%d" % port in str(error)
+    assert_clean(error, canary)
+
+
+def test_env_proxy_is_checked_when_base_url_changes(canary, monkeypatch):
+    """Item 21: an unusable HTTP_PROXY is refused when base_url moves to an origin that uses
+    it, before any request."""
+    monkeypatch.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
+    client = xai_lite.Client(api_key=canary, allow_insecure_http=True)
+    with pytest.raises(InvalidArgumentError, match="SOCKS proxies are not supported"):
+        client.base_url = "http://api.example.test/v1"
+    assert client.base_url == "https://api.x.ai/v1"
 
 
 def test_silent_proxy_times_out_in_the_connect_phase(serve, canary):

@@ -209,6 +209,7 @@ class Client:
         origin = Origin(url)
         if origin.scheme == "https" and self._transport._context is None:
             raise InvalidArgumentError("this client was built for plain http; create a new Client for an https URL")
+        self._transport.proxy(origin)  # validate the proxy setting for the new origin now, not on first use
         self._base_url, self._origin = url, origin
 
     @property
