@@ -80,10 +80,11 @@ class _Proxy:
         """Open a CONNECT tunnel to ``host:port`` over ``tsock``; raise :class:`_ProxyRefused`
         unless the proxy answers 2xx."""
         target = "%s:%d" % (_bracketed(host), port)
-        head = b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n" % (target.encode("ascii"), target.encode("ascii"))
-        if self.auth is not None:
-            head += b"Proxy-Authorization: " + self.auth + b"\r\n"
-        tsock.sendall(head + b"\r\n")
+        name, auth = target.encode("ascii"), self.auth
+        # Hidden: the locals of a traceback (an interrupt while this is sent, say) show them masked.
+        credentials = HiddenBytes(b"Proxy-Authorization: %s\r\n" % auth if auth is not None else b"")
+        head = HiddenBytes(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (name, name, credentials))
+        tsock.sendall(head)
         reader = tsock.makefile("rb")
         try:
             status_line = reader.readline(65537)

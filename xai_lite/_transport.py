@@ -584,11 +584,10 @@ def _translate(
     happened: connect, send, response (waiting for headers), body or stream. Through a proxy
     the message names the proxy and the phase, and a NetworkError carries them as ``proxy``
     and ``proxy_phase`` (its ``host`` stays the API host)."""
-    proxy = conn.proxy if conn is not None else None
-    if conn is None or proxy is None:
-        return _map_failure(exc, stage, conn, "%s:%d" % (conn.host, conn.port) if conn else "the server", status, received)
-    host = "%s:%d" % (conn.host, conn.port)
-    phase = conn.proxy_phase
+    host = "%s:%d" % (conn.host, conn.port) if conn is not None else "the server"
+    if conn is None or conn.proxy is None:
+        return _map_failure(exc, stage, conn, host, status, received)
+    proxy, phase = conn.proxy, conn.proxy_phase
     peer = {
         "connect": "the proxy %s" % proxy.url,
         "handshake": "the proxy %s (CONNECT handshake for %s)" % (proxy.url, host),
