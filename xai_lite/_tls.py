@@ -44,7 +44,7 @@ class TLSSettings:
         ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         self._password = hide_password(client_key_password)
-        self.ca_file = _path("ca_file", ca_file) if ca_file is not None else None
+        self.ca_file = _path("ca_file", ca_file) if ca_file is not None and ca_file != "" else None
         self.client_cert = _cert_files(client_cert)
         if self._password is not None and self.client_cert is None:
             raise InvalidArgumentError("client_key_password was given without client_cert; pass both")
@@ -89,14 +89,13 @@ class TLSSettings:
         try:
             context = ssl.create_default_context(cafile=cafile)
         except (OSError, ssl.SSLError) as exc:
-            problem = "%s: %s" % (exc.__class__.__name__, sanitize(str(exc), 120))
-            raise InvalidArgumentError("could not load the CA file %r (%s)" % (cafile, problem)) from None
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        if self.client_cert is not None:
-            problem = self._load_client_cert(context, *self.client_cert)
-            if problem:
-                raise InvalidArgumentError(problem)
-        return context
+            problem = "could not load the CA file %r (%s: %s)" % (cafile, exc.__class__.__name__, sanitize(str(exc), 120))
+        else:
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            problem = self._load_client_cert(context, *self.client_cert) if self.client_cert is not None else ""
+            if not problem:
+                return context
+        raise InvalidArgumentError(problem)
 
     def _load_client_cert(self, context: ssl.SSLContext, cert: str, key: Optional[str]) -> str:
         """Load the certificate chain; return what went wrong, or ""."""
