@@ -674,9 +674,12 @@ def _map_failure(
         if isinstance(exc, (ConnectionError, http.client.RemoteDisconnected)) or (
             isinstance(exc, http.client.BadStatusLine) and not str(exc).strip("'\" ")
         ):
+            # Over TLS, a close while the first request is written (a reused connection would
+            # have been replaced) may be a TLS 1.3 server refusing the client certificate.
+            hint = _CLIENT_CERT_HINT if stage == "send" and conn is not None and conn.context is not None else ""
             return NetworkError(
-                "%s closed the connection %s; the request may or may not have been processed"
-                % (host, "while the request was being sent" if stage == "send" else "without answering"),
+                "%s closed the connection %s; the request may or may not have been processed%s"
+                % (host, "while the request was being sent" if stage == "send" else "without answering", hint),
                 reason="reset",
                 request_sent=True,
                 host=host,
@@ -684,7 +687,7 @@ def _map_failure(
         if isinstance(exc, ssl.SSLError):
             # TLS 1.3: the server checks the client certificate after the client's handshake
             # is done, so its refusal arrives as the answer to the request, or (when its close
-            # beats the alert) as an EOF while the request is written.
+            # beats the alert) as an EOF or a reset while the request is written.
             return NetworkError(
                 "the TLS connection to %s failed: %s%s" % (host, sanitize(str(exc), 160), _client_cert_hint(exc)),
                 reason="tls",
@@ -734,10 +737,13 @@ _CLIENT_CERT_ALERTS = frozenset({
 })
 
 
+_CLIENT_CERT_HINT = "; if the server wants a client certificate it trusts (mTLS), pass one with client_cert="
+
+
 def _client_cert_hint(exc: ssl.SSLError) -> str:
-    if getattr(exc, "reason", None) not in _CLIENT_CERT_ALERTS and not isinstance(exc, ssl.SSLEOFError):
-        return ""
-    return "; if the server wants a client certificate it trusts (mTLS), pass one with client_cert="
+    if getattr(exc, "reason", None) in _CLIENT_CERT_ALERTS or isinstance(exc, ssl.SSLEOFError):
+        return _CLIENT_CERT_HINT
+    return ""
 
 
 def _seconds(value: Optional[float]) -> str:
