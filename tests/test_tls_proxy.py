@@ -508,3 +508,16 @@ def test_with_options_changes_tls_settings_and_pool(mtls_server, ca_file, client
         plain.with_options(ssl_context=ssl.create_default_context(), client_cert=client_files["combined"])
     plain.close()
     with_cert.close()
+
+
+def test_uppercase_http_proxy_is_ignored_under_cgi(canary, monkeypatch):
+    """S11 (httpoxy, CVE-2016-5385): in a CGI process (REQUEST_METHOD set) HTTP_PROXY can come
+    from a request's Proxy: header, so it is ignored there, as urllib does; http_proxy counts."""
+    monkeypatch.setenv("REQUEST_METHOD", "GET")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    url = "http://api.example.test/v1"
+    client = xai_lite.Client(api_key=canary, base_url=url, allow_insecure_http=True)
+    assert client._transport.proxy(client._origin) is None
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    client = xai_lite.Client(api_key=canary, base_url=url, allow_insecure_http=True)
+    assert client._transport.proxy(client._origin).url == "http://127.0.0.1:9"

@@ -167,7 +167,9 @@ def proxy_for(origin: Origin, proxy: object) -> Optional[_Proxy]:
     if is_loopback(origin.host):
         return None
     name = "https_proxy" if origin.scheme == "https" else "http_proxy"
-    if not os.environ.get(name):
+    if not os.environ.get(name) and not (name == "http_proxy" and "REQUEST_METHOD" in os.environ):
+        # Not HTTP_PROXY in a CGI process, where a request's "Proxy:" header sets it (httpoxy,
+        # CVE-2016-5385); urllib ignores it there too.
         name = name.upper()
     url = os.environ.get(name)
     if not url:
