@@ -458,12 +458,17 @@ class HTTPTransport:
 
     def proxy(self, origin: Origin) -> Optional[_Proxy]:
         """The proxy used for ``origin`` (validated once, then cached)."""
-        try:
+        if origin.key in self._proxies:
             return self._proxies[origin.key]
-        except KeyError:
+        try:
             value = proxy_for(origin, self._proxy_setting)
+        except InvalidArgumentError as exc:
+            error = exc
+        else:
             self._proxies[origin.key] = value
             return value
+        # Raised without the frames below, whose locals hold the proxy URL, credentials included.
+        raise error.with_traceback(None)
 
     def send(self, origin: Origin, request: Request) -> Exchange:
         """Send ``request`` and wait for the response headers."""
