@@ -47,7 +47,7 @@ from ._tls import ClientCert, KeyPassword, TLSSettings, hide_password
 from ._transport import Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
 from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
-from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, sanitize
+from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt
 from .types import WireObject
 
 if TYPE_CHECKING:
