@@ -256,16 +256,19 @@ class _Connection(http.client.HTTPConnection):
             except socket.timeout:
                 raise _Expired(phase, timeout if phase == "connect" else timer.total) from None
 
+
+class _ForwardConnection(_Connection):
+    """Plain http through a proxy: absolute-form requests, as urllib and httpx send them (stock
+    squid and tinyproxy refuse CONNECT to port 80). The proxy sees everything, the key included.
+    A class of its own, so that direct connections pay nothing for it per request."""
+
+    proxy: _Proxy
+
     def putrequest(self, method: str, url: str, skip_host: bool = False, skip_accept_encoding: bool = False) -> None:
         proxy = self.proxy
-        if proxy is not None and self.context is None:
-            # Plain http through a proxy: absolute-form, as urllib and httpx send it; stock squid
-            # and tinyproxy refuse CONNECT to port 80. The proxy sees everything, key included.
-            super().putrequest(method, proxy.absolute_target(self.host, self.port, url), skip_host, skip_accept_encoding)
-            if proxy.auth is not None:
-                self.putheader("Proxy-Authorization", proxy.auth)
-        else:
-            super().putrequest(method, url, skip_host, skip_accept_encoding)
+        super().putrequest(method, proxy.absolute_target(self.host, self.port, url), skip_host, skip_accept_encoding)
+        if proxy.auth is not None:
+            self.putheader("Proxy-Authorization", proxy.auth)
 
 
 class Exchange:
@@ -486,7 +489,8 @@ class HTTPTransport:
         if origin.scheme == "https" and self._context is None:
             raise InvalidArgumentError("https needs an SSL context; this transport was built without one")
         proxy = self.proxy(origin)
-        conn = _Connection(origin, self._context if origin.scheme == "https" else None, proxy)
+        kind = _ForwardConnection if proxy is not None and origin.scheme == "http" else _Connection
+        conn = kind(origin, self._context if origin.scheme == "https" else None, proxy)
         conn.connect_timeout = request.connect_timeout
         _arm(conn.timer, request)
         with _Guard("connect", conn, conn.close) as guard:
