@@ -81,6 +81,19 @@ def construction() -> None:
     del key, err
 
 
+def tls_and_proxies(error: xai_lite.NetworkError) -> None:
+    import ssl
+
+    Client(client_cert=("cert.pem", "key.pem"), client_key_password="pw", proxy="proxy.example:3128")
+    Client(client_cert="combined.pem", client_key_password=Secret("pw"), ca_file="ca.pem")
+    client = Client(ssl_context=ssl.create_default_context())
+    client.with_options(client_cert="combined.pem", client_key_password=b"pw", ssl_context=None)
+    client.with_options(ssl_context=ssl.create_default_context(), ca_file=None)
+    proxy: Optional[str] = error.proxy
+    phase: Optional[str] = error.proxy_phase
+    del proxy, phase
+
+
 def responses_api(client: Client) -> None:
     from dataclasses import dataclass
 

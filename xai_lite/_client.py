@@ -40,12 +40,14 @@ from ._config import (
     validate_headers,
 )
 from ._chat import Chat, Models
+from ._proxy import _FROM_ENV
 from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
 from ._streaming import ChatStream
-from ._transport import _FROM_ENV, Exchange, HTTPTransport, Origin, Request
+from ._tls import ClientCert, KeyPassword, TLSSettings, hide_password
+from ._transport import Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
 from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
-from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, sanitize
+from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt
 from .types import WireObject
 
 if TYPE_CHECKING:
@@ -85,10 +87,16 @@ class Client:
       600 s, total 1,620 s); ``None`` disables every limit.
     - ``max_response_bytes``: the largest JSON body accepted (32 MiB).
     - ``default_headers``: headers sent with every request.
-    - ``proxy``: an ``http://[user:pass@]host:port`` proxy used through CONNECT, ``None`` for no
-      proxy; by default ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` decide.
+    - ``proxy``: an ``http://[user:pass@]host:port`` proxy (``host:port`` means http), ``None``
+      for no proxy; by default ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` decide. https goes
+      through a CONNECT tunnel; plain http goes to the proxy as absolute-form requests.
     - ``ca_file``: a PEM file of CA certificates to trust instead of the system's (else
       ``SSL_CERT_FILE``).
+    - ``client_cert``: a client certificate for mTLS, ``"combined.pem"`` (certificate and key)
+      or ``("cert.pem", "key.pem")``; ``client_key_password`` decrypts an encrypted key (a str,
+      bytes or :class:`Secret`).
+    - ``ssl_context``: an ``ssl.SSLContext`` of your own, used as is (it excludes ``ca_file``
+      and ``client_cert``).
     - ``check_key_format``: require xAI's ``xai-`` key prefix (turn off for other servers).
 
     Reliability, each off unless given (see :mod:`xai_lite.reliability`):
@@ -116,6 +124,9 @@ class Client:
         default_headers: Optional[Mapping[str, str]] = None,
         proxy: Union[str, None, Unset] = UNSET,
         ca_file: Optional[str] = None,
+        client_cert: Optional[ClientCert] = None,
+        client_key_password: Optional[KeyPassword] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
         allow_insecure_http: bool = False,
         check_key_format: bool = True,
         retry: Union[RetryPolicy, int, None] = None,
@@ -125,6 +136,8 @@ class Client:
         failover: Optional[FailoverPolicy] = None,
     ) -> None:
         self._allow_insecure_http = bool(allow_insecure_http)
+        client_key_password = hide_password(client_key_password)  # masked in any traceback's locals
+        self._tls = TLSSettings(ca_file, client_cert, client_key_password, ssl_context)
         endpoint_urls: Optional[List[str]] = None
         if endpoints is not None or failover is not None:
             from .reliability._pipeline import endpoint_urls as check_endpoints
@@ -146,11 +159,10 @@ class Client:
         self._auth = HiddenBytes(b"Bearer " + key.expose().encode("ascii"))
         origins = [Origin(u) for u in endpoint_urls] if endpoint_urls else [self._origin]
         https = any(origin.scheme == "https" for origin in origins)
-        context = _ssl_context(ca_file) if https or ca_file else None
+        context = self._tls.context() if https or self._tls.configured else None
         self._transport = HTTPTransport(context, _FROM_ENV if proxy is UNSET else proxy)
         for origin in origins:
-            if origin.scheme == "https":
-                self._transport.proxy(origin)  # validate a proxy setting now, not on first use
+            self._transport.proxy(origin)  # validate a proxy setting now, not on first use
         self._policies: Optional[Policies] = None  # reliability policies, when the client is handed any
         if endpoint_urls or retry is not None or circuit_breaker is not None or rate_limiter is not None:
             from .reliability._pipeline import Pipeline
@@ -197,6 +209,7 @@ class Client:
         origin = Origin(url)
         if origin.scheme == "https" and self._transport._context is None:
             raise InvalidArgumentError("this client was built for plain http; create a new Client for an https URL")
+        self._transport.proxy(origin)  # validate the proxy setting for the new origin now, not on first use
         self._base_url, self._origin = url, origin
 
     @property
@@ -211,11 +224,32 @@ class Client:
         timeout: Union[TimeoutTypes, Unset] = UNSET,
         max_response_bytes: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
+        ca_file: Union[str, None, Unset] = UNSET,
+        client_cert: Union[ClientCert, None, Unset] = UNSET,
+        client_key_password: Union[KeyPassword, None, Unset] = UNSET,
+        ssl_context: Union[ssl.SSLContext, None, Unset] = UNSET,
     ) -> Client:
         """A copy of this client with some settings changed; it shares the key and the
-        connection pool. ``default_headers`` are added to (and override) the current ones."""
+        connection pool. ``default_headers`` are added to (and override) the current ones.
+
+        TLS options replace the original's (a new ``ssl_context`` drops its ``ca_file`` and
+        ``client_cert``, and the other way round), and the copy gets a pool of its own, since
+        connections made with other TLS settings must not be shared."""
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
+        if client_key_password is not UNSET:
+            client_key_password = hide_password(client_key_password)  # masked in any traceback's locals
+        tls = {
+            name: value
+            for name, value in (("ca_file", ca_file), ("client_cert", client_cert),
+                                ("client_key_password", client_key_password), ("ssl_context", ssl_context))
+            if value is not UNSET
+        }
+        if tls:
+            clone._tls = self._tls.replace(**tls)
+            https = self._transport._context is not None
+            context = clone._tls.context() if https or clone._tls.configured else None
+            clone._transport = HTTPTransport(context, self._transport._proxy_setting)
         if base_url is not None:
             clone.base_url = base_url
         if timeout is not UNSET:
@@ -456,20 +490,3 @@ def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidArgumentError("%s must be a positive number of bytes, not %r" % (name, value))
     return value
-
-
-def _ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:
-    """The client's own TLS context: verification on, TLS 1.2 or newer, ``ca_file`` or
-    ``SSL_CERT_FILE`` if given. Never the module-global ``ssl._create_default_https_context``,
-    which code elsewhere in a process sometimes replaces with an unverified one."""
-    cafile = ca_file or os.environ.get("SSL_CERT_FILE") or None
-    try:
-        context = ssl.create_default_context(cafile=cafile)
-    except (OSError, ssl.SSLError) as exc:
-        problem = "%s: %s" % (exc.__class__.__name__, sanitize(str(exc), 120))
-    else:
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        return context
-    raise InvalidArgumentError("could not load the CA file %r (%s)" % (cafile, problem))
-
-

@@ -74,7 +74,7 @@ UNSET = Unset.UNSET
 class Timeout:
     """Time limits for one call, in seconds; ``None`` disables a limit.
 
-    ``connect`` bounds opening the TCP connection (and TLS handshake), ``read`` the silence
+    ``connect`` bounds connecting (TCP, TLS, a proxy's answer to CONNECT), ``read`` the silence
     between two reads (for a stream: between two pieces of data, comments included), and
     ``total`` the whole call from start to last byte, retries and the whole stream included.
     A plain number ``t`` wherever a timeout is accepted means ``Timeout(connect=min(5, t),

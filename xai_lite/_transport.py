@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import os
 import select
 import socket
 import ssl
@@ -25,7 +24,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from ._config import is_loopback
+from ._proxy import _FROM_ENV, _Proxy, _ProxyRefused, proxy_for
 from .errors import HttpError, InvalidArgumentError, NetworkError, RequestTimeoutError, XaiError, sanitize
 
 __all__ = ["Exchange", "HTTPTransport", "Origin", "Request", "proxy_for"]
@@ -219,11 +218,17 @@ class _Connection(http.client.HTTPConnection):
         self.timer = _Timer()
         self.tsock: Optional[_TimedSocket] = None
         self.connect_timeout: Optional[float] = None
+        # Through a proxy, how far the connection got: "connect" (to the proxy), "handshake"
+        # (CONNECT), then "tunnel" (https: TLS to the API host inside it) or "forward" (plain
+        # http: absolute-form requests to the proxy). Errors name the proxy and this phase.
+        self.proxy_phase: Optional[str] = None
 
     def connect(self) -> None:
         timer = self.timer
+        proxy = self.proxy
         timeout, phase = timer.next_timeout(self.connect_timeout, "connect")
-        address = (self.proxy.host, self.proxy.port) if self.proxy else (self.host, self.port)
+        address = (proxy.host, proxy.port) if proxy else (self.host, self.port)
+        self.proxy_phase = "connect" if proxy else None
         try:
             raw = socket.create_connection(address, timeout)
         except socket.timeout:
@@ -231,8 +236,18 @@ class _Connection(http.client.HTTPConnection):
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.tsock = tsock = _TimedSocket(raw, timer)
         self.sock = tsock
-        if self.proxy:
-            self.proxy.tunnel(tsock, self.host, self.port)
+        if proxy and self.context is None:
+            self.proxy_phase = "forward"
+        elif proxy:
+            # The answer to CONNECT is part of connecting: the connect timeout bounds it, so a
+            # silent proxy fails in seconds rather than after the read timeout.
+            self.proxy_phase = "handshake"
+            read, timer.read = timer.read, self.connect_timeout
+            try:
+                proxy.tunnel(tsock, self.host, self.port)
+            finally:
+                timer.read = read
+            self.proxy_phase = "tunnel"
         if self.context is not None:
             timeout, phase = timer.next_timeout(self.connect_timeout, "connect")
             raw.settimeout(timeout)
@@ -242,101 +257,18 @@ class _Connection(http.client.HTTPConnection):
                 raise _Expired(phase, timeout if phase == "connect" else timer.total) from None
 
 
-class _Proxy:
-    """An HTTP proxy used through CONNECT; its credentials go only into the CONNECT request."""
+class _ForwardConnection(_Connection):
+    """Plain http through a proxy: absolute-form requests, as urllib and httpx send them (stock
+    squid and tinyproxy refuse CONNECT to port 80). The proxy sees everything, the key included.
+    A class of its own, so that direct connections pay nothing for it per request."""
 
-    __slots__ = ("host", "port", "_auth")
+    proxy: _Proxy
 
-    def __init__(self, url: str) -> None:
-        from urllib.parse import unquote, urlsplit
-
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise InvalidArgumentError(
-                "proxy %r: only http:// proxies are supported (TLS to the API still goes end to end "
-                "through the CONNECT tunnel)" % _mask_userinfo(url)
-            )
-        try:
-            port = parts.port or 80
-        except ValueError:
-            raise InvalidArgumentError("proxy %r has an invalid port" % _mask_userinfo(url)) from None
-        self.host = parts.hostname
-        self.port = port
-        self._auth: Optional[bytes] = None
-        if parts.username is not None:
-            import base64
-
-            pair = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
-            self._auth = b"Basic " + base64.b64encode(pair.encode("utf-8"))
-
-    def __repr__(self) -> str:
-        return "_Proxy(%s:%d%s)" % (self.host, self.port, ", with credentials" if self._auth else "")
-
-    def tunnel(self, tsock: _TimedSocket, host: str, port: int) -> None:
-        target = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
-        head = b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n" % (target.encode("ascii"), target.encode("ascii"))
-        if self._auth is not None:
-            head += b"Proxy-Authorization: " + self._auth + b"\r\n"
-        tsock.sendall(head + b"\r\n")
-        reader = tsock.makefile("rb")
-        try:
-            status_line = reader.readline(65537)
-            lines = 0
-            while True:
-                line = reader.readline(65537)
-                lines += 1
-                if line in (b"\r\n", b"\n", b"") or lines > 100 or len(line) > 65536:
-                    break
-        finally:
-            reader.close()
-        parts = status_line.split(None, 2)
-        if len(parts) < 2 or parts[1] != b"200":
-            shown = sanitize(status_line.decode("latin-1"), 100) or "no answer"
-            raise _ProxyRefused("the proxy %s:%d refused to open a tunnel to %s: %s" % (self.host, self.port, target, shown))
-
-
-class _ProxyRefused(Exception):
-    pass
-
-
-def _mask_userinfo(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    netloc, slash, path = rest.partition("/")
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    return scheme + sep + netloc + slash + path
-
-
-def proxy_for(origin: Origin, proxy: object) -> Optional[str]:
-    """The proxy URL to use for ``origin``: ``proxy`` if given (``None`` for none), else the
-    environment's ``HTTPS_PROXY`` (https) or ``HTTP_PROXY`` (http), unless ``NO_PROXY`` matches.
-    Loopback hosts never use an environment proxy."""
-    if proxy is not _FROM_ENV:
-        return proxy if isinstance(proxy, str) and proxy else None
-    if is_loopback(origin.host):
-        return None
-    name = "https_proxy" if origin.scheme == "https" else "http_proxy"
-    url = os.environ.get(name) or os.environ.get(name.upper())
-    if not url:
-        return None
-    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
-    host = origin.host.lower()
-    for entry in no_proxy.replace(" ", "").split(","):
-        entry = entry.lower()
-        if not entry:
-            continue
-        if entry == "*":
-            return None
-        entry_host, _, entry_port = entry.partition(":")
-        if entry_port and entry_port != str(origin.port):
-            continue
-        entry_host = entry_host.lstrip(".")
-        if host == entry_host or host.endswith("." + entry_host):
-            return None
-    return url
-
-
-_FROM_ENV = object()
+    def putrequest(self, method: str, url: str, skip_host: bool = False, skip_accept_encoding: bool = False) -> None:
+        proxy = self.proxy
+        super().putrequest(method, proxy.absolute_target(self.host, self.port, url), skip_host, skip_accept_encoding)
+        if proxy.auth is not None:
+            self.putheader("Proxy-Authorization", proxy.auth)
 
 
 class Exchange:
@@ -529,13 +461,17 @@ class HTTPTransport:
 
     def proxy(self, origin: Origin) -> Optional[_Proxy]:
         """The proxy used for ``origin`` (validated once, then cached)."""
-        try:
+        if origin.key in self._proxies:
             return self._proxies[origin.key]
-        except KeyError:
-            url = proxy_for(origin, self._proxy_setting)
-            value = _Proxy(url) if url else None
+        try:
+            value = proxy_for(origin, self._proxy_setting)
+        except InvalidArgumentError as exc:
+            error = exc
+        else:
             self._proxies[origin.key] = value
             return value
+        # Raised without the frames below, whose locals hold the proxy URL, credentials included.
+        raise error.with_traceback(None)
 
     def send(self, origin: Origin, request: Request) -> Exchange:
         """Send ``request`` and wait for the response headers."""
@@ -553,7 +489,8 @@ class HTTPTransport:
         if origin.scheme == "https" and self._context is None:
             raise InvalidArgumentError("https needs an SSL context; this transport was built without one")
         proxy = self.proxy(origin)
-        conn = _Connection(origin, self._context if origin.scheme == "https" else None, proxy)
+        kind = _ForwardConnection if proxy is not None and origin.scheme == "http" else _Connection
+        conn = kind(origin, self._context if origin.scheme == "https" else None, proxy)
         conn.connect_timeout = request.connect_timeout
         _arm(conn.timer, request)
         with _Guard("connect", conn, conn.close) as guard:
@@ -653,15 +590,40 @@ def _translate(
     exc: BaseException, stage: str, conn: Optional[_Connection], *, status: int = 0, received: int = 0
 ) -> XaiError:
     """The one mapping of low-level exceptions to xai_lite errors. ``stage`` is where it
-    happened: connect, send, response (waiting for headers), body or stream."""
+    happened: connect, send, response (waiting for headers), body or stream. Through a proxy
+    the message names the proxy and the phase, and a NetworkError carries them as ``proxy``
+    and ``proxy_phase`` (its ``host`` stays the API host)."""
     host = "%s:%d" % (conn.host, conn.port) if conn is not None else "the server"
+    if conn is None or conn.proxy is None:
+        return _map_failure(exc, stage, conn, host, status, received)
+    proxy, phase = conn.proxy, conn.proxy_phase
+    peer = {
+        "connect": "the proxy %s" % proxy.url,
+        "handshake": "the proxy %s (CONNECT handshake for %s)" % (proxy.url, host),
+        "tunnel": "%s (in the tunnel through the proxy %s)" % (host, proxy.url),
+    }.get(phase or "", "%s (via the proxy %s)" % (host, proxy.url))
+    error = _map_failure(exc, stage, conn, peer, status, received)
+    if isinstance(error, NetworkError):
+        error.host, error.proxy, error.proxy_phase = host, proxy.url, phase
+    return error
+
+
+def _map_failure(
+    exc: BaseException, stage: str, conn: Optional[_Connection], host: str, status: int, received: int
+) -> XaiError:
+    """:func:`_translate` for the connection's peer, ``host`` as messages name it."""
     sent = stage != "connect"
+    check = "check base_url"
+    if conn is not None and conn.proxy is not None and conn.proxy_phase in ("connect", "handshake"):
+        check = "check the proxy setting (%s)" % conn.proxy.source
     if isinstance(exc, _Expired):
+        # The CONNECT handshake runs under the connect timeout (see _Connection.connect).
+        handshake = conn is not None and conn.proxy_phase == "handshake" and exc.phase != "deadline"
         what = {
             "connect": "connecting to %s" % host,
             "read": "waiting for data from %s" % host,
             "write": "sending the request to %s" % host,
-        }.get(exc.phase)
+        }.get("connect" if handshake else exc.phase)
         if exc.phase == "deadline":
             message = "the call's total time limit of %s s ran out (%s) talking to %s" % (
                 _seconds(exc.limit),
@@ -671,36 +633,42 @@ def _translate(
         else:
             message = "timed out after %s s %s" % (_seconds(exc.limit), what)
         message += "; raise the limit with timeout=xai_lite.Timeout(...) if the server is just slow"
-        return RequestTimeoutError(message, phase=exc.phase, timeout=exc.limit, request_sent=sent, host=host)
+        phase = "connect" if handshake else exc.phase
+        return RequestTimeoutError(message, phase=phase, timeout=exc.limit, request_sent=sent, host=host)
     if isinstance(exc, _ProxyRefused):
         return NetworkError(str(exc), reason="proxy", request_sent=False, host=host)
     if stage == "connect":
         if isinstance(exc, ssl.SSLCertVerificationError):
+            if exc.verify_code in _NAME_MISMATCH:
+                # Another CA would not help: the certificate names another host.
+                advice = "check the host name in base_url; the server's certificate must be issued for it"
+            else:
+                advice = "if a proxy re-signs TLS, pass its CA with ca_file= or SSL_CERT_FILE"
             return NetworkError(
-                "TLS certificate verification failed for %s (%s); if a proxy re-signs TLS, pass its CA "
-                "with ca_file= or SSL_CERT_FILE" % (host, sanitize(str(exc.verify_message), 120)),
+                "TLS certificate verification failed for %s (%s); %s"
+                % (host, sanitize(str(exc.verify_message), 120), advice),
                 reason="tls-verify",
                 request_sent=False,
                 host=host,
             )
         if isinstance(exc, ssl.SSLError):
             return NetworkError(
-                "the TLS handshake with %s failed: %s" % (host, sanitize(str(exc), 160)),
+                "the TLS handshake with %s failed: %s%s" % (host, sanitize(str(exc), 160), _client_cert_hint(exc)),
                 reason="tls",
                 request_sent=False,
                 host=host,
             )
         if isinstance(exc, socket.gaierror):
             return NetworkError(
-                "could not resolve the host name %s: %s; check base_url and the network"
-                % (host, sanitize(exc.strerror or str(exc), 120)),
+                "could not resolve the host name of %s: %s; %s and the network"
+                % (host, sanitize(exc.strerror or str(exc), 120), check),
                 reason="dns",
                 request_sent=False,
                 host=host,
             )
         if isinstance(exc, ConnectionRefusedError):
             return NetworkError(
-                "%s refused the connection; check base_url and that the server is running" % host,
+                "%s refused the connection; %s and that it is running" % (host, check),
                 reason="refused",
                 request_sent=False,
                 host=host,
@@ -715,10 +683,23 @@ def _translate(
         if isinstance(exc, (ConnectionError, http.client.RemoteDisconnected)) or (
             isinstance(exc, http.client.BadStatusLine) and not str(exc).strip("'\" ")
         ):
+            # Over TLS, a close while the first request is written (a reused connection would
+            # have been replaced) may be a TLS 1.3 server refusing the client certificate.
+            hint = _CLIENT_CERT_HINT if stage == "send" and conn is not None and conn.context is not None else ""
             return NetworkError(
-                "%s closed the connection %s; the request may or may not have been processed"
-                % (host, "while the request was being sent" if stage == "send" else "without answering"),
+                "%s closed the connection %s; the request may or may not have been processed%s"
+                % (host, "while the request was being sent" if stage == "send" else "without answering", hint),
                 reason="reset",
+                request_sent=True,
+                host=host,
+            )
+        if isinstance(exc, ssl.SSLError):
+            # TLS 1.3: the server checks the client certificate after the client's handshake
+            # is done, so its refusal arrives as the answer to the request, or (when its close
+            # beats the alert) as an EOF or a reset while the request is written.
+            return NetworkError(
+                "the TLS connection to %s failed: %s%s" % (host, sanitize(str(exc), 160), _client_cert_hint(exc)),
+                reason="tls",
                 request_sent=True,
                 host=host,
             )
@@ -753,6 +734,25 @@ def _translate(
         "%s sent a malformed response body: %s" % (host, sanitize(exc.__class__.__name__ + " " + str(exc), 160)),
         status_code=status or None,
     )
+
+
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH
+_NAME_MISMATCH = (62, 64)
+# TLS alerts by which a server asks for a client certificate or refuses the one it got
+_CLIENT_CERT_ALERTS = frozenset({
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_HANDSHAKE_FAILURE", "SSLV3_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN", "TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "TLSV1_ALERT_ACCESS_DENIED",
+})
+
+
+_CLIENT_CERT_HINT = "; if the server wants a client certificate it trusts (mTLS), pass one with client_cert="
+
+
+def _client_cert_hint(exc: ssl.SSLError) -> str:
+    if getattr(exc, "reason", None) in _CLIENT_CERT_ALERTS or isinstance(exc, ssl.SSLEOFError):
+        return _CLIENT_CERT_HINT
+    return ""
 
 
 def _seconds(value: Optional[float]) -> str:

@@ -136,15 +136,29 @@ class NetworkError(XaiError):
     ``request_sent`` is ``False`` when the request provably never reached the server (so
     replaying it is always safe), ``True`` when it may have. ``reason`` is a short tag such as
     ``"refused"``, ``"dns"``, ``"tls"``, ``"tls-verify"``, ``"reset"``, ``"proxy"``.
+
+    Through a proxy, ``proxy`` is its URL (credentials masked) and ``proxy_phase`` how far the
+    connection got: ``"connect"`` (to the proxy), ``"handshake"`` (its answer to CONNECT),
+    ``"tunnel"`` (TLS and the exchange with the API host inside the tunnel) or ``"forward"``
+    (plain http requests through the proxy). Both are ``None`` without a proxy.
     """
 
     def __init__(
-        self, message: str, *, reason: str = "network", request_sent: bool = True, host: str | None = None
+        self,
+        message: str,
+        *,
+        reason: str = "network",
+        request_sent: bool = True,
+        host: str | None = None,
+        proxy: str | None = None,
+        proxy_phase: str | None = None,
     ) -> None:
         super().__init__(message)
         self.reason = reason
         self.request_sent = request_sent
         self.host = host
+        self.proxy = proxy
+        self.proxy_phase = proxy_phase
 
 
 class RequestTimeoutError(NetworkError, TimeoutError):
