@@ -72,7 +72,7 @@ def keep_alive_comments(reply: Any, seconds: float = 15.0) -> None:
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")
 def test_ctrl_c_during_an_upload_leaves_no_key_in_the_traceback(serve, client_for, canary):
-    """S4/M7 (extended): SIGINT while a 32 MiB body is blocked in sendall raises the same
+    """S4, M7, F33 (extended to a single call): SIGINT while a 32 MiB body is blocked in sendall raises the same
     KeyboardInterrupt, but its traceback (with locals) holds no frame of http.client and no key,
     and the interrupted connection is closed, never reused."""
     headers_in = threading.Event()
@@ -270,7 +270,7 @@ def race_on_reuse(close: str, every_connection: bool = False) -> Any:
     ],
 )
 def test_a_request_lost_to_the_keep_alive_race_is_replayed_once(serve, client_for, log_records, close, call):
-    """F26 (extended): a reused connection that ends before any byte of the answer is replayed
+    """F26, I3 (extended): a reused connection that ends before any byte of the answer is replayed
     once on a fresh connection for an idempotent method or an Idempotency-Key (Go's rule), and
     the replay is logged as an attempt."""
     server = serve(race_on_reuse(close))
@@ -283,7 +283,7 @@ def test_a_request_lost_to_the_keep_alive_race_is_replayed_once(serve, client_fo
 
 
 def test_a_plain_post_lost_to_the_race_is_not_replayed(serve, client_for, canary):
-    """F26/F4: a POST without an Idempotency-Key that was written whole is not replayed: the
+    """F26, F4, I3: a POST without an Idempotency-Key that was written whole is not replayed: the
     server may have acted on it."""
     server = serve(race_on_reuse("fin"))
     client = client_for(server)
@@ -295,7 +295,7 @@ def test_a_plain_post_lost_to_the_race_is_not_replayed(serve, client_for, canary
 
 
 def test_a_fresh_connection_is_never_replayed(serve, client_for, canary):
-    """F26/F4: on a connection opened for this request, no answer is an error at once."""
+    """F26, F4, I3: on a connection opened for this request, no answer is an error at once."""
     server = serve(race_on_reuse("fin", every_connection=True))
     with pytest.raises(NetworkError) as info:
         client_for(server).models.list()
@@ -372,7 +372,7 @@ def asker(client: xai_lite.Client) -> Any:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_after_fork_parent_and_child_never_share_a_connection(serve, client_for):
-    """I1 (fork): a child forked while the parent's pool holds a kept-alive connection opens its
+    """I1, I3 (extended to os.fork): a child forked while the parent's pool holds a kept-alive connection opens its
     own connection and gets its own answers; the parent keeps its connection and its answers."""
     server = serve(echo_connection)
     ask = asker(client_for(server, timeout=Timeout(connect=5, read=5, total=10)))
@@ -384,7 +384,7 @@ def test_after_fork_parent_and_child_never_share_a_connection(serve, client_for)
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_pool_lock_held_at_fork_time_does_not_deadlock_the_child(serve, client_for):
-    """I1 (fork): the pool's lock, held by the parent at the moment of the fork (as another
+    """I1, I4 (extended to os.fork): the pool's lock, held by the parent at the moment of the fork (as another
     thread may hold it), is replaced in the child, whose calls go through."""
     server = serve(echo_connection)
     client = client_for(server, timeout=Timeout(connect=5, read=5, total=10))
