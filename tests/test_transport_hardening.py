@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import signal
+import socket
 import threading
 import time
 import traceback
@@ -280,6 +281,25 @@ def test_a_request_lost_to_the_keep_alive_race_is_replayed_once(serve, client_fo
     assert len(server.requests) == 3 and server.accepted == 2
     replays = [r for r in log_records if getattr(r, "event", None) == "connection_replayed"]
     assert len(replays) == 1 and replays[0].attempt == 1
+
+
+def test_a_replay_refused_still_says_the_request_may_have_been_sent(serve, client_for, canary):
+    """F26, F1, I3: when the replay's new connection is refused, the error is the refusal, but
+    with request_sent=True: the lost copy went out whole and may have reached the server."""
+    def handler(req: Any, reply: Any) -> None:
+        if len(server.requests) == 1:
+            return reply.json(models_body("grok-4"))
+        server.listener.shutdown(socket.SHUT_RDWR)  # from now on, connecting is refused
+        reply.close()
+
+    server = serve(handler)
+    client = client_for(server)
+    client.models.list()
+    with pytest.raises(NetworkError) as info:
+        client.models.list()
+    assert info.value.reason == "refused" and info.value.request_sent is True
+    assert len(server.requests) == 2
+    assert_no_key(info.value, canary)
 
 
 def test_a_plain_post_lost_to_the_race_is_not_replayed(serve, client_for, canary):

@@ -24,7 +24,7 @@ import select
 import socket
 import ssl
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ._config import is_loopback
 from ._http_response import MAX_TRAILER_BYTES, NoAnswer, Response, TrailerTooLarge
@@ -560,14 +560,21 @@ class HTTPTransport:
         sent once more on a fresh connection (see :func:`_may_replay`), and logged at DEBUG as
         ``event="connection_replayed"`` on the ``xai_lite.reliability`` logger."""
         conn = self._pool.checkout(origin.key)
+        lost = ""  # the stage in which a request on a reused connection was lost, if it was
         if conn is not None:
-            exchange = self._attempt(conn, origin, request, reused=True)
-            if exchange is not None:
-                return exchange
-        conn = self._new_connection(origin, request)
-        exchange = self._attempt(conn, origin, request, reused=False)
-        assert exchange is not None
-        return exchange
+            outcome = self._attempt(conn, origin, request, reused=True)
+            if isinstance(outcome, Exchange):
+                return outcome
+            lost = outcome
+        try:
+            conn = self._new_connection(origin, request)
+            outcome = self._attempt(conn, origin, request, reused=False)
+        except NetworkError as exc:
+            if lost == "response":  # the lost copy went out whole: it may have reached the server
+                exc.request_sent = True
+            raise
+        assert isinstance(outcome, Exchange)
+        return outcome
 
     def _new_connection(self, origin: Origin, request: Request) -> _Connection:
         if origin.scheme == "https" and self._context is None:
@@ -582,7 +589,8 @@ class HTTPTransport:
         guard.check()
         return conn
 
-    def _attempt(self, conn: _Connection, origin: Origin, request: Request, reused: bool) -> Optional[Exchange]:
+    def _attempt(self, conn: _Connection, origin: Origin, request: Request, reused: bool) -> Union[Exchange, str]:
+        """The exchange, or (on a reused connection) the stage in which a replayable request was lost."""
         _arm(conn.timer, request)
         with _Guard("send", conn, conn.close) as guard:
             conn.request(request.method, origin.base_path + request.path, request.body, request.headers)
@@ -595,7 +603,7 @@ class HTTPTransport:
                     request.method, request.path.split("?", 1)[0], conn.host, conn.port,
                     extra={"event": "connection_replayed", "attempt": 1, "reason": guard.stage},
                 )
-            return None
+            return guard.stage
         guard.check()
         headers: Dict[str, str] = {}
         for name, value in response.msg.raw_items():  # as received: items() runs email policies
