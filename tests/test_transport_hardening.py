@@ -326,14 +326,15 @@ def test_a_fresh_connection_is_never_replayed(serve, client_for, canary):
 # -- item 25 (transport part): a cut stream's message -----------------------------------------------
 
 
-def test_a_stream_cut_inside_a_chunk_counts_what_arrived(serve, client_for, canary):
-    """F14 (extended): a stream cut inside its 4th HTTP chunk says it broke after 3 chunks and
-    never claims that 0 bytes were received."""
+@pytest.mark.parametrize("cut", [b"64\r\ndata: {\"id\"", b""], ids=["inside-a-chunk", "between-chunks"])
+def test_a_cut_stream_counts_what_arrived(serve, client_for, canary, cut):
+    """F14 (extended): a chunked stream cut after 3 events (inside the 4th HTTP chunk, or
+    before it) says it broke after 3 chunks and never claims that 0 bytes were received."""
     def handler(req: Any, reply: Any) -> None:
         reply.start_chunked()
         for piece in ("a", "b", "c"):
             reply.chunk(as_event(chunk_event(piece)))
-        reply.send(b"64\r\ndata: {\"id\"")
+        reply.send(cut)
         reply.close()
 
     chunks, error = consume(chat(client_for(serve(handler)), stream=True))

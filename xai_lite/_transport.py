@@ -753,7 +753,9 @@ def _translate(
     if isinstance(exc, http.client.IncompleteRead) and stage == "stream":
         # The stream counts what reached the caller (chunks_delivered); the byte count here would
         # cover only the HTTP chunk that was cut.
-        return HttpError("the response from %s was cut off inside an HTTP chunk" % host, status_code=status or None)
+        return HttpError(
+            "the response from %s was cut off before the end of its chunked body" % host, status_code=status or None
+        )
     if isinstance(exc, http.client.IncompleteRead):
         return HttpError(
             "the response from %s was cut off: %d bytes received%s"
