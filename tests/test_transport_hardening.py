@@ -122,6 +122,40 @@ def test_ctrl_c_during_an_upload_leaves_no_key_in_the_traceback(serve, client_fo
     assert server.accepted == 2  # the interrupted connection was discarded
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")
+def test_ctrl_c_during_the_drain_after_done_closes_the_connection(serve, client_for):
+    """F33 (extended), F32: a KeyboardInterrupt while the rest of the body is drained after
+    [DONE] propagates and the connection is closed at once, not left open with the stream."""
+    gone = threading.Event()
+
+    def comments_until_gone(reply: Any) -> None:
+        end = time.monotonic() + 15
+        while time.monotonic() < end and not reply.server.stopping.is_set():
+            try:
+                reply.chunk(b": keep-alive\n\n")
+            except OSError:
+                gone.set()
+                return
+            time.sleep(0.05)
+
+    client = client_for(serve(after_done(comments_until_gone)), timeout=Timeout(connect=5, read=5, total=8))
+    stream = chat(client, stream=True)
+    assert next(stream).choices[0].delta.content == "Hi"
+    main = threading.get_ident()
+    timer = threading.Timer(0.25, signal.pthread_kill, (main, signal.SIGINT))
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            timer.start()
+            next(stream)  # reads [DONE], then drains for up to 0.5 s
+            time.sleep(5)  # (the drain ended before the signal: let it land here instead)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, old)
+    assert gone.wait(3), "the connection stayed open after the interrupt"
+    del stream
+
+
 # -- item 19: interim 1xx responses -----------------------------------------------------------------
 
 EARLY_HINTS = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"

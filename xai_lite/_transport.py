@@ -463,6 +463,9 @@ class Exchange:
             clean = self._response.isclosed()
         except _FAILURES:
             clean = False
+        except BaseException:  # a Ctrl-C during the drain: the stream counts as finished, so close here
+            self.close()
+            raise
         if clean:
             self.release()
         else:
