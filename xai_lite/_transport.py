@@ -447,7 +447,8 @@ class Exchange:
         return data
 
     def finish(self) -> None:
-        """The caller saw the end it expected: drain a little and keep the connection, or close it."""
+        """The caller saw the end it expected: read the rest of the body (at most ``_DRAIN_LIMIT``
+        bytes within ``_DRAIN_WAIT`` seconds of wall-clock time) and keep the connection, or close it."""
         conn = self._conn
         if conn is None:
             return
