@@ -461,8 +461,10 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
                 if terminal:
                     state.final = cast(ResponseLifecycleEvent, item).response
                     state.finished = True
-                    exchange.finish()
-                    yield item
+                    try:
+                        yield item  # the caller has the final event before the rest of the body is read
+                    finally:
+                        exchange.finish()  # also when the caller stops here (close() or break)
                     return
                 yield item
             if decoder.failure is not None:

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Tuple, TypeVar, Union
 
+from .._transport import IDEMPOTENT_METHODS
 from ..errors import (
     ApiError,
     InvalidArgumentError,
@@ -29,10 +30,6 @@ __all__ = ["IDEMPOTENT_METHODS", "MAX_RETRIES_LIMIT", "RetryPolicy", "classify",
 
 _T = TypeVar("_T")
 
-# RFC 9110 section 9.2.2: replaying these has the same effect as sending them once. (xai-sdk-ts
-# retries statuses for GET only and pins "DELETE + 502 is not retried"; the issue asks for DELETE
-# too, and the RFC agrees that a repeated DELETE is harmless.)
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 # max_retries above this is a mistake rather than a policy: 100 retries at the 8 s cap is 13 min.
 MAX_RETRIES_LIMIT = 100
 
