@@ -26,6 +26,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._config import is_loopback
+from ._repr import safe_repr
 from .errors import HttpError, InvalidArgumentError, NetworkError, RequestTimeoutError, XaiError, sanitize
 
 __all__ = ["Exchange", "HTTPTransport", "Origin", "Request", "proxy_for"]
@@ -56,6 +57,7 @@ class Origin:
         self.port = int(port) if port else (443 if self.scheme == "https" else 80)
         self.key = (self.scheme, self.host.lower(), self.port)
 
+    @safe_repr
     def __repr__(self) -> str:
         return "Origin(%s://%s:%d%s)" % (self.scheme, self.host, self.port, self.base_path)
 
@@ -211,6 +213,17 @@ class _TimedReader(io.RawIOBase):
 class _Connection(http.client.HTTPConnection):
     """An HTTP(S) connection whose socket enforces the timer's limits."""
 
+    # Never part of http.client's wire dumps: HTTPConnection.debuglevel set process-wide (to
+    # debug another library) would print each request, Authorization header included, and each
+    # response's headers. set_debuglevel() is ignored too.
+    @property
+    def debuglevel(self) -> int:
+        return 0
+
+    @debuglevel.setter
+    def debuglevel(self, level: int) -> None:
+        pass
+
     def __init__(self, origin: Origin, context: Optional[ssl.SSLContext], proxy: Optional[_Proxy]) -> None:
         super().__init__(origin.host, origin.port)
         self.origin = origin
@@ -269,6 +282,7 @@ class _Proxy:
             pair = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
             self._auth = b"Basic " + base64.b64encode(pair.encode("utf-8"))
 
+    @safe_repr
     def __repr__(self) -> str:
         return "_Proxy(%s:%d%s)" % (self.host, self.port, ", with credentials" if self._auth else "")
 
