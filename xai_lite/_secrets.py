@@ -138,12 +138,12 @@ def hide(value: _T) -> _T:
 
 # The key is looked for in every form a server, a proxy or a cut may leave it in: verbatim;
 # JSON-escaped (any mix of \uXXXX escapes, in upper- or lower-case hex, \/ \" \\ and plain
-# characters); percent-encoded (%XX); split by up to three whitespace or control characters (a
-# wrapped line or a folded header, which sanitize() joins or spaces); and cut: any prefix of
+# characters); percent-encoded (%XX); split by up to three whitespace or control characters, raw
+# or escaped (a wrapped line or a folded header, which sanitize() joins or spaces); and cut: any prefix of
 # _MIN_MASKED characters or more, wherever it is, since an excerpt window or a body cap may end
 # inside the key. Shorter prefixes of an xAI key are mostly its public "xai-" prefix.
 _MIN_MASKED = 8
-_GAP = r"[\x00-\x20\x7f]{0,3}"
+_GAP = r"(?:[\x00-\x20\x7f]|\\[nrtbf]|\\u00[01][0-9a-fA-F]|\\u0020|%[01][0-9a-fA-F]|%20){0,3}"
 
 
 @functools.lru_cache(maxsize=None)
@@ -202,6 +202,7 @@ class KeyMask:
         pieces.append(text[pos:])
         return "".join(pieces)
 
+    @safe_repr
     def __repr__(self) -> str:
         return "KeyMask(%r)" % self._shown
 
