@@ -135,7 +135,7 @@ def test_key_straddling_the_error_body_cap_is_masked(serve, client_for, canary):
 
 
 def test_reason_phrase_is_sanitised_and_bounded(serve, client_for):
-    """F40: a reason phrase with terminal escapes, a BEL and 60 KB of text is shown on one line,
+    """B15a: a reason phrase with terminal escapes, a BEL and 60 KB of text is shown on one line,
     without control characters, cut to a short length (error statuses and redirects alike)."""
     hostile = "\x1b[2J\x1b[31mPWNED\x07" + "R" * 60000
     for status in (503, 302):
@@ -155,7 +155,7 @@ NGINX_413 = (
 
 
 def test_nginx_413_shows_the_status_once_and_a_hint(serve, client_for):
-    """F41: nginx's HTML 413 reads "413 Request Entity Too Large -- <hint>", not "413 413 ...",
+    """B12a: nginx's HTML 413 reads "413 Request Entity Too Large -- <hint>", not "413 413 ...",
     and the hint says a server or proxy on the way refuses the body size."""
     server = serve(lambda req, reply: reply.respond(413, NGINX_413, content_type="text/html"))
     with pytest.raises(ApiError) as info:
@@ -167,7 +167,7 @@ def test_nginx_413_shows_the_status_once_and_a_hint(serve, client_for):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_sse_framed_error_body_gives_its_message(serve, client_for, stream):
-    """F42: a 500 whose body is an event stream (``data: {"error": ...}``, as some proxies send
+    """B12b: a 500 whose body is an event stream (``data: {"error": ...}``, as some proxies send
     a failed stream) raises with the JSON error's message and code, stream or not."""
     payload = json.dumps({"error": {"message": "upstream model crashed", "type": "server_error"}})
     body = ("data: %s\n\n" % payload).encode()
