@@ -391,6 +391,7 @@ class Client:
         ``error`` instead (xAI sends ``{"code","error"}`` with status 200) raises it."""
         result = self._read_json(exchange, expect)
         if isinstance(result, XaiError):
+            mask_error(result, self._scrub)  # callers outside _call (deferred polls) get it masked too
             raise result
         return result
 

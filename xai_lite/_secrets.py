@@ -128,7 +128,7 @@ def hide(value: _T) -> _T:
     """``value`` with a masked ``repr`` if it is a str or bytes (a key the caller passed), so that
     a frame holding it as a local shows no key in a traceback printed with locals."""
     if isinstance(value, (HiddenStr, HiddenBytes)):
-        return value
+        return cast(_T, value)
     if isinstance(value, str):
         return cast(_T, HiddenStr(str.__str__(value)))  # str(value) would call a subclass's __str__
     if isinstance(value, bytes):
@@ -179,6 +179,8 @@ class KeyMask:
 
     def __call__(self, text: str) -> str:
         value = self._value
+        if len(text) < min(_MIN_MASKED, len(value)):
+            return text
         head = self._head
         if head is None:
             head = self._head = re.compile(_GAP.join(_unit(c) for c in value[:_MIN_MASKED]))
