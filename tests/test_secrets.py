@@ -398,8 +398,8 @@ def test_secrets_files_others_could_write_are_ignored(tmp_path, monkeypatch, whe
     """S11c: as ssh does, a secrets file is ignored when it, its secret/ directory or the
     directory holding that is writable by group or others, or owned by another user; the
     working directory's .env too."""
-    if problem == "other-owner" and os.geteuid() != 0:
-        pytest.skip("changing a file's owner needs root")
+    if problem in ("other-owner", "group-writable") and os.geteuid() != 0:
+        pytest.skip("changing a file's owner or group needs root")
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o700)
     project = shared / "project"
@@ -415,7 +415,31 @@ def test_secrets_files_others_could_write_are_ignored(tmp_path, monkeypatch, whe
     assert load_api_key().expose() == "xai-planted-key-000001"  # trusted as it is
     if problem == "other-owner":
         os.chown(target, 65534, 65534)
+    elif problem == "group-writable":
+        os.chown(target, -1, 65534)  # a group other users are in ("nogroup"), not the owner's own
+        target.chmod(target.stat().st_mode | 0o020)
     else:
-        target.chmod(target.stat().st_mode | (0o020 if problem == "group-writable" else 0o002))
+        target.chmod(target.stat().st_mode | 0o002)
     with pytest.raises(InvalidArgumentError, match="No xAI API key found"):
         load_api_key()
+
+
+def test_group_writable_in_the_owners_private_group_is_trusted(tmp_path, monkeypatch):
+    """S11d: with a umask of 002 (Debian and Fedora give each user a group of their own), files
+    and directories writable by the owner's private group are still the owner's: trusted."""
+    import grp
+    import pwd
+
+    owner = pwd.getpwuid(os.getuid())
+    group = grp.getgrgid(owner.pw_gid)
+    if group.gr_name != owner.pw_name or set(group.gr_mem) - {owner.pw_name}:
+        pytest.skip("this user has no private group")
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    (shared / "project").mkdir()
+    path = _secret_file(shared, "xai-umask-002-key-0001")
+    for target in (path, path.parent, shared):
+        os.chown(target, -1, owner.pw_gid)
+        target.chmod(target.stat().st_mode | 0o020)
+    monkeypatch.chdir(shared / "project")
+    assert load_api_key().expose() == "xai-umask-002-key-0001"

@@ -10,8 +10,8 @@ Loading order (the first that yields a key wins):
 4. ``secrets.sh`` or ``.env`` in the working directory.
 
 As ssh does with its keys, a file is ignored when it, or a directory it sits in, is owned by
-another user (root excepted) or writable by group or others: anyone who can write there could
-choose the account the requests go out under.
+another user (root excepted) or writable by others or by a group other than the owner's own:
+anyone who can write there could choose the account the requests go out under.
 
 Files are read, never executed, and never written to ``os.environ``. Lines may be ``KEY=VALUE``
 or ``export KEY=VALUE``, with single or double quotes, blank lines and ``#`` comments.
@@ -298,10 +298,26 @@ def _trusted(path: str, levels: int) -> bool:
             info = os.stat(path)
         except OSError:
             return False
-        if info.st_uid not in (uid, 0) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        if info.st_uid not in (uid, 0) or info.st_mode & stat.S_IWOTH:
+            return False
+        if info.st_mode & stat.S_IWGRP and not _private_group(info.st_gid, info.st_uid):
             return False
         path = os.path.dirname(path)
     return True
+
+
+def _private_group(gid: int, uid: int) -> bool:
+    """Whether ``gid`` is the owner's own group, named after them and with nobody else in it: a
+    group-writable file there is writable by its owner only. ssh allows it too, since Debian and
+    Fedora give each user such a group and a umask of 002."""
+    try:
+        import grp
+        import pwd
+
+        group, owner = grp.getgrgid(gid), pwd.getpwuid(uid)
+    except (ImportError, KeyError):
+        return False
+    return group.gr_name == owner.pw_name and owner.pw_gid == gid and set(group.gr_mem) <= {owner.pw_name}
 
 
 def _read_key_file(path: str) -> str | None:

@@ -35,7 +35,7 @@ import math
 import re
 import time
 from types import TracebackType
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping
 
 __all__ = [
     "ApiError",
@@ -455,7 +455,7 @@ def mask_error(error: BaseException, scrub: Callable[[str], str]) -> None:
 _PACKAGE = __name__.rpartition(".")[0]  # "xai_lite", or wherever a vendored copy lives
 
 
-def _clear_frames(tb: Optional[TracebackType]) -> None:
+def _clear_frames(tb: TracebackType | None) -> None:
     """Clear the locals of the finished frames of this package and of http.client in a
     traceback (the caller's frames, and frames still running, are left alone)."""
     while tb is not None:
@@ -483,10 +483,10 @@ def _masked(value: Any, scrub: Callable[[str], str]) -> Any:
                 item = scrub(item)
             elif isinstance(item, (dict, list)):
                 stack.append(item)
-            if isinstance(key, str) and scrub(key) != key:
+            masked_key = scrub(key) if isinstance(key, str) else key
+            if masked_key != key:
                 del node[key]
-                key = scrub(key)
-            node[key] = item
+            node[masked_key] = item
     return value
 
 
