@@ -196,3 +196,14 @@ def test_stream_errors_stay_typed_streaming_errors(serve, client_for, canary):
         list(client.chat.completions.create(model="grok-4", messages=MESSAGES, stream=True))
     assert info.value.chunks_delivered == 0
     assert_masked(info.value, canary)
+
+
+def test_key_in_a_malformed_status_line_is_masked_at_the_cut(serve, client_for, canary):
+    """S5h: transport messages quote server bytes too (a malformed status line): a key that the
+    160-character cut of such a message goes through is masked when the error leaves the client."""
+    line = b"XTTP/1.1 " + b"p" * 110 + canary.encode() + b"\r\n\r\n"
+    server = serve(lambda req, reply: (reply.send(line), reply.close()))
+    with pytest.raises(HttpError) as info:
+        client_for(server).models.list()
+    assert "malformed" in str(info.value) and "ppp" in str(info.value)
+    assert_masked(info.value, canary)
