@@ -24,7 +24,7 @@ import os
 import re
 import stat
 import threading
-from typing import List, Optional, Pattern, TypeVar, cast
+from typing import Optional, Pattern, TypeVar, cast
 
 from ._repr import safe_repr
 from .errors import InvalidArgumentError
@@ -139,9 +139,9 @@ def hide(value: _T) -> _T:
 # The key is looked for in every form a server, a proxy or a cut may leave it in: verbatim;
 # JSON-escaped (any mix of \uXXXX escapes, in upper- or lower-case hex, \/ \" \\ and plain
 # characters); percent-encoded (%XX); split by up to three whitespace or control characters, raw
-# or escaped (a wrapped line or a folded header, which sanitize() joins or spaces); and cut: any prefix of
-# _MIN_MASKED characters or more, wherever it is, since an excerpt window or a body cap may end
-# inside the key. Shorter prefixes of an xAI key are mostly its public "xai-" prefix.
+# or escaped (a wrapped line or a folded header, which sanitize() joins or spaces); and cut: any
+# prefix of _MIN_MASKED characters or more, wherever it is, since an excerpt window or a body
+# cap may end inside the key. Shorter prefixes of an xAI key are mostly its public "xai-" prefix.
 _MIN_MASKED = 8
 _GAP = r"(?:[\x00-\x20\x7f]|\\[nrtbf]|\\u00[01][0-9a-fA-F]|\\u0020|%[01][0-9a-fA-F]|%20){0,3}"
 
@@ -184,7 +184,7 @@ class KeyMask:
         head = self._head
         if head is None:
             head = self._head = re.compile(_GAP.join(_unit(c) for c in value[:_MIN_MASKED]))
-        pieces: List[str] = []
+        pieces: list[str] = []
         pos = 0
         for match in head.finditer(text):
             start, end = match.span()
@@ -262,7 +262,7 @@ def _validated(value: str, source: str, check_prefix: bool) -> Secret:
     return Secret(str.__str__(value), source)
 
 
-def _candidate_files(cwd: str) -> List[str]:
+def _candidate_files(cwd: str) -> list[str]:
     # The walk up stops at the repository root (the directory holding .git) or the user's home,
     # whichever comes first: a parent beyond them (/tmp, /home, a shared mount) is not the
     # user's to trust. A file that fails _trusted() is passed over.

@@ -215,13 +215,10 @@ class _Connection(http.client.HTTPConnection):
 
     # Never part of http.client's wire dumps: HTTPConnection.debuglevel set process-wide (to
     # debug another library) would print each request, Authorization header included, and each
-    # response's headers. set_debuglevel() is ignored too.
-    @property
-    def debuglevel(self) -> int:
-        return 0
+    # response's headers. This class's own 0 wins over it, and set_debuglevel() is ignored.
+    debuglevel = 0
 
-    @debuglevel.setter
-    def debuglevel(self, level: int) -> None:
+    def set_debuglevel(self, level: int) -> None:
         pass
 
     def __init__(self, origin: Origin, context: Optional[ssl.SSLContext], proxy: Optional[_Proxy]) -> None:

@@ -23,7 +23,10 @@ ValueError)`` (a structured answer that does not fit its schema; ``_structured.p
 ``MaxTurnsError`` (``run_tools`` ran out of turns; ``_tool_loop.py``).
 
 Every error is picklable and its message says what happened and what to do. None of them ever
-holds the API key: server text is scrubbed of it, and transport errors are raised outside the
+holds the API key: server text is masked (``_secrets.KeyMask``) before it is parsed, cut or
+shown (:func:`api_error`, :func:`excerpt`, :func:`reason_text`); :func:`mask_error`, the last
+step before any error leaves the client, masks every string the error carries and clears the
+locals of the library's frames in its traceback; and transport errors are raised outside the
 ``except`` blocks that caught the low-level exceptions, so no frame of http.client (whose locals
 hold the Authorization header) hangs off ``__context__``.
 """
