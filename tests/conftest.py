@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import harness  # noqa: E402
 from harness import LoopbackServer  # noqa: E402
 
 import xai_lite  # noqa: E402
@@ -39,10 +40,17 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+_RAISES = pytest.raises
+
+
 @pytest.fixture(autouse=True)
-def canary() -> str:
-    """A unique API key per test, looked for wherever it must not appear."""
-    return "xai-canary-" + secrets.token_hex(12)
+def canary(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A unique API key per test, looked for wherever it must not appear: every exception a
+    ``pytest.raises`` block or ``harness.consume()`` catches is checked for it (S3, S4)."""
+    key = "xai-canary-" + secrets.token_hex(12)
+    monkeypatch.setattr(harness, "CANARY", key)
+    monkeypatch.setattr(pytest, "raises", harness.checked_raises(_RAISES))
+    return key
 
 
 class _Records(logging.Handler):

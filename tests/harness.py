@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import socket
 import ssl
 import struct
@@ -603,6 +604,123 @@ def refused_port() -> int:
     return port
 
 
+# -- the key canary in everything raised (reliability.md S3, S4, S10, I5) -------------------------
+
+CANARY: Optional[str] = None  # the running test's key; conftest sets it, with pytest.raises checked
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def canary_pieces(canary: str) -> List[str]:
+    """What must never show: the key, and every 8-character run of its random part (a mask
+    shows at most the last four characters)."""
+    secret = canary[len("xai-canary-"):] if canary.startswith("xai-canary-") else canary
+    return [canary] + [secret[i:i + 8] for i in range(len(secret) - 7)]
+
+
+def error_texts(error: BaseException) -> Iterator[str]:
+    """Every way a reporter may show an error: its traceback's frames with their locals (as
+    ``capture_locals``, Sentry or ``pytest --showlocals`` show them; the tests' own frames left
+    out, their locals hold the key by construction), and str, repr, args, attributes and pickle;
+    all of it for the errors it chains or carries (``previous``) too."""
+    seen: List[BaseException] = []
+    shown = set()  # ids of the locals already yielded: a request body is a local of many frames
+    todo = [error]
+    while todo:
+        current = todo.pop()
+        if any(current is e for e in seen):
+            continue
+        seen.append(current)
+        tb = current.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if not frame.f_code.co_filename.startswith(TESTS):
+                yield "%s %s" % (frame.f_code.co_filename, frame.f_code.co_name)
+                for value in frame.f_locals.values():
+                    if id(value) not in shown:
+                        shown.add(id(value))
+                        yield _local_text(value)
+            tb = tb.tb_next
+        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
+        todo += list(getattr(current, "previous", None) or ())
+    for current in seen:
+        yield "%s %r %r %r" % (_safe_str(current), current, current.args, getattr(current, "__dict__", {}))
+        try:
+            yield repr(pickle.dumps(current))
+        except Exception:  # noqa: BLE001 - an error that cannot be pickled shows nothing there
+            pass
+
+
+def _local_text(value: Any) -> str:
+    """A local as ``capture_locals`` shows it, its ``repr`` (a str or bytes as it is: the same
+    characters). A ``repr`` that raises fails the test, as it breaks those reports; only a
+    caller's data nested too deeply for any ``repr`` is passed over. Of a text over 4 MiB (a
+    caller's request body: the library's own frames are cleared) its two ends are looked at."""
+    if type(value) is str:  # exactly: a HiddenStr shows its masked repr
+        text = value
+    elif type(value) in (bytes, bytearray):
+        text = value[:_LARGE].decode("latin-1") + "\n" + value[-_LARGE:].decode("latin-1")
+    else:
+        try:
+            text = repr(value)
+        except RecursionError:
+            return ""
+    return text if len(text) <= 2 * _LARGE else text[:_LARGE] + "\n" + text[-_LARGE:]
+
+
+_LARGE = 2 * 1024 * 1024
+
+
+def _safe_str(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception as exc:  # noqa: BLE001 - reported as what it is
+        return "<str() raised %r>" % exc
+
+
+def check_raised(error: Optional[BaseException], canary: Optional[str] = None) -> None:
+    """Assert that the canary key shows in no surface of ``error`` (see :func:`error_texts`)."""
+    canary = canary or CANARY
+    if error is None or not canary:
+        return
+    pieces = canary_pieces(canary)
+    # Every 8-character run of the key holds one of its aligned 4-character blocks: a cheap
+    # first look, as a large request body may be a local of the frames.
+    blocks = [pieces[1][:4]] + [piece[4:] for piece in pieces[1::4]]
+    for text in error_texts(error):
+        if any(block in text for block in blocks):
+            for piece in pieces:
+                assert piece not in text, "the API key (%r) shows in what was raised: %s" % (piece, text[:2000])
+
+
+class CheckedRaises:
+    """``pytest.raises`` as a context manager, plus :func:`check_raised` on what it caught."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def __enter__(self) -> Any:
+        return self.context.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        caught = bool(self.context.__exit__(*exc_info))
+        if caught:
+            check_raised(exc_info[1])
+        return caught
+
+
+def checked_raises(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``pytest.raises`` whose every catch is checked for the canary (conftest installs it)."""
+
+    def raises(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > 1:  # pytest.raises(Error, function, *args)
+            info = original(*args, **kwargs)
+            check_raised(info.value)
+            return info
+        return CheckedRaises(original(*args, **kwargs))
+
+    return raises
+
+
 def consume(stream: Iterable[Any]) -> Tuple[List[Any], Optional[BaseException]]:
     """Iterate a stream to its end or its error; return the items and the error (or None)."""
     got: List[Any] = []
@@ -610,6 +728,7 @@ def consume(stream: Iterable[Any]) -> Tuple[List[Any], Optional[BaseException]]:
         for item in stream:
             got.append(item)
     except Exception as exc:  # noqa: BLE001 - the tests inspect it
+        check_raised(exc)
         return got, exc
     return got, None
 

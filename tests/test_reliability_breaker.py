@@ -366,7 +366,7 @@ def test_a_probe_interrupted_in_the_limiter_wait_frees_the_slot(serve, client_fo
 
 def test_fail_fast_rejections_are_logged(serve, client_for, canary, log_records):
     """Each call an open breaker rejects is a DEBUG record with the endpoint, the state and the
-    time to the next probe, and no query string (here it holds the key)."""
+    time to the next probe, and no query string (here it holds a token)."""
     server = serve(error_reply(503))
     clock = FakeClock()
     client = client_for(server, circuit_breaker=CircuitBreaker(failure_threshold=1, recovery_timeout=60, clock=clock))
@@ -374,7 +374,8 @@ def test_fail_fast_rejections_are_logged(serve, client_for, canary, log_records)
         client.models.list()
     clock.advance(20)
     with pytest.raises(CircuitOpenError):
-        client.models.list(extra_query={"token": canary})
+        client.models.list(extra_query={"token": "query-token-5f0c1e"})
+    assert all("query-token-5f0c1e" not in repr(r.__dict__) for r in log_records)
     rejected = [r for r in log_records if getattr(r, "event", "") == "breaker_rejected"]
     assert len(rejected) == 1 and rejected[0].endpoint == client.base_url
     assert rejected[0].state == "open" and rejected[0].retry_in == pytest.approx(40)

@@ -8,6 +8,7 @@ import pickle
 import socket
 import traceback
 
+import harness
 import pytest
 from harness import LoopbackServer, chunk_event, ok_completion
 
@@ -258,3 +259,187 @@ def test_canary_never_reaches_another_host_with_streams(serve, canary):
         assert spy.accepted == 0 and server.requests[0].headers["authorization"] == "Bearer " + canary
     finally:
         spy.stop()
+
+
+def _rendered_without_the_test_frame(error: BaseException) -> str:
+    """The error as a locals-capturing reporter renders it, from the frame below the test's own
+    (which holds the key by construction)."""
+    tb = error.__traceback__.tb_next if error.__traceback__ is not None else None
+    rendered = traceback.TracebackException(type(error), error, tb, capture_locals=True)
+    return "".join(rendered.format())
+
+
+REFUSED = {
+    "inner-newline": lambda key: key[:15] + "\n" + key[15:],
+    "inner-space": lambda key: key[:15] + " " + key[15:],
+    "wrong-prefix": lambda key: "sk-" + key[4:],
+}
+
+
+@pytest.mark.parametrize("source", ["argument", "environment", "dotenv", "workspace-file", "secret-object"])
+@pytest.mark.parametrize("kind", sorted(REFUSED))
+def test_refused_key_is_in_no_traceback_frame(monkeypatch, tmp_path, canary, source, kind):
+    """S4b: a key refused by validation (inner newline or space, wrong prefix) from any source is
+    in no frame's locals of the raised error's traceback (load_api_key, _validated,
+    Client.__init__), as TracebackException(capture_locals=True) renders it; nor 8 characters
+    of it."""
+    bad = REFUSED[kind](canary)
+    if kind == "inner-newline" and source in ("dotenv", "workspace-file"):
+        bad = bad.replace("\n", "\t")  # a file is read line by line: its control character is a tab
+    if source == "environment":
+        monkeypatch.setenv("XAI_API_KEY", bad)
+    elif source == "dotenv":
+        (tmp_path / ".env").write_text("XAI_API_KEY='%s'\n" % bad)
+    elif source == "workspace-file":
+        (tmp_path / "secret").mkdir(mode=0o700)
+        (tmp_path / "secret" / "-secrets.sh").write_text("export XAI_API_KEY='%s'\n" % bad)
+    with pytest.raises(InvalidArgumentError) as info:
+        if source == "argument":
+            Client(api_key=bad)
+        elif source == "secret-object":
+            Client(api_key=Secret(bad))
+        else:
+            Client()
+    text = _rendered_without_the_test_frame(info.value)
+    assert "_validated" in text and "load_api_key" in text  # the frames are there, with locals
+    pieces = [bad] + harness.canary_pieces(canary)
+    assert not any(piece in text for piece in pieces), text
+
+
+def test_key_argument_is_in_no_frame_when_another_argument_is_refused(canary):
+    """S4c: Client.__init__ refusing another argument (a bad timeout) after taking the key keeps
+    the key out of its frame's locals (the ``api_key`` parameter is masked)."""
+    with pytest.raises(InvalidArgumentError) as info:
+        Client(api_key=canary, base_url="ftp://127.0.0.1/v1")
+    text = _rendered_without_the_test_frame(info.value)
+    assert "api_key" in text and not any(piece in text for piece in harness.canary_pieces(canary))
+
+
+HALF_BUILT = {
+    "Client": lambda key: Client(api_key=key, max_response_bytes=0),
+    "CircuitBreaker": lambda key: xai_lite.CircuitBreaker(failure_threshold=0),
+    "FunctionTool": lambda key: xai_lite.tool(42),
+    "RateLimiter": lambda key: xai_lite.RateLimiter(requests_per_second=-1),
+    "FailoverPolicy": lambda key: xai_lite.FailoverPolicy(strategy="nope"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_BUILT))
+def test_repr_of_half_built_objects_never_raises(canary, name):
+    """S2a: an object whose __init__ refused an argument is ``self`` in a traceback frame; its
+    repr works (and shows no key), so locals-capturing reports (which call repr on every local,
+    and on 3.8 to 3.10 abort on the first that raises) show the original error."""
+    with pytest.raises(XaiError) as info:
+        HALF_BUILT[name](canary)
+    selves = []
+    tb = info.value.__traceback__
+    while tb is not None:
+        if "self" in tb.tb_frame.f_locals and tb.tb_frame.f_code.co_name == "__init__":
+            selves.append(tb.tb_frame.f_locals["self"])
+        tb = tb.tb_next
+    assert selves, "no __init__ frame with self"
+    for obj in selves:
+        assert canary not in repr(obj)
+    text = _rendered_without_the_test_frame(info.value)
+    assert str(info.value) in text
+
+
+def test_repr_of_objects_in_odd_states_never_raises():
+    """S2b: the library's own reprs never raise, whatever state an object is in (built without
+    __init__, as copy or unpickling code may)."""
+    from xai_lite._secrets import KeyMask
+    from xai_lite._transport import Origin
+
+    classes = [Client, Secret, KeyMask, Origin, xai_lite.CircuitBreaker, xai_lite.RateLimiter,
+               xai_lite.FailoverPolicy, xai_lite.FunctionTool, xai_lite.ChatCompletion, xai_lite.ChatStream]
+    for cls in classes:
+        text = repr(object.__new__(cls))
+        assert cls.__name__ in text
+
+
+def _secret_file(root, key="xai-workspace-key-0001"):
+    (root / "secret").mkdir(mode=0o700, exist_ok=True)
+    path = root / "secret" / "-secrets.sh"
+    path.write_text("export XAI_API_KEY=%s\n" % key)
+    path.chmod(0o600)
+    return path
+
+
+def test_secrets_walk_stops_at_the_repository_root(tmp_path, monkeypatch):
+    """S11a: the walk up for secret/-secrets.sh stops at the directory holding .git: a file
+    above the repository is not used."""
+    _secret_file(tmp_path)
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "src").mkdir()
+    monkeypatch.chdir(repo / "src")
+    with pytest.raises(InvalidArgumentError, match="No xAI API key found"):
+        load_api_key()
+    _secret_file(repo, "xai-repository-key-01")
+    assert load_api_key().expose() == "xai-repository-key-01"
+
+
+def test_secrets_walk_stops_at_home(tmp_path, monkeypatch):
+    """S11b: the walk stops at the user's home: a file in a parent of home is not used."""
+    _secret_file(tmp_path)
+    home = tmp_path / "home" / "user"
+    (home / "project").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home / "project")
+    with pytest.raises(InvalidArgumentError, match="No xAI API key found"):
+        load_api_key()
+    _secret_file(home, "xai-home-key-00000001")
+    assert load_api_key().expose() == "xai-home-key-00000001"
+
+
+@pytest.mark.parametrize("where", ["file", "secret-dir", "parent-dir", "dotenv"])
+@pytest.mark.parametrize("problem", ["group-writable", "world-writable", "other-owner"])
+def test_secrets_files_others_could_write_are_ignored(tmp_path, monkeypatch, where, problem):
+    """S11c: as ssh does, a secrets file is ignored when it, its secret/ directory or the
+    directory holding that is writable by group or others, or owned by another user; the
+    working directory's .env too."""
+    if problem in ("other-owner", "group-writable") and os.geteuid() != 0:
+        pytest.skip("changing a file's owner or group needs root")
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    project = shared / "project"
+    project.mkdir(mode=0o700)
+    if where == "dotenv":
+        target = project / ".env"
+        target.write_text("XAI_API_KEY=xai-planted-key-000001\n")
+        target.chmod(0o600)
+    else:
+        path = _secret_file(shared, "xai-planted-key-000001")
+        target = {"file": path, "secret-dir": path.parent, "parent-dir": shared}[where]
+    monkeypatch.chdir(project)
+    assert load_api_key().expose() == "xai-planted-key-000001"  # trusted as it is
+    if problem == "other-owner":
+        os.chown(target, 65534, 65534)
+    elif problem == "group-writable":
+        os.chown(target, -1, 65534)  # a group other users are in ("nogroup"), not the owner's own
+        target.chmod(target.stat().st_mode | 0o020)
+    else:
+        target.chmod(target.stat().st_mode | 0o002)
+    with pytest.raises(InvalidArgumentError, match="No xAI API key found"):
+        load_api_key()
+
+
+def test_group_writable_in_the_owners_private_group_is_trusted(tmp_path, monkeypatch):
+    """S11d: with a umask of 002 (Debian and Fedora give each user a group of their own), files
+    and directories writable by the owner's private group are still the owner's: trusted."""
+    import grp
+    import pwd
+
+    owner = pwd.getpwuid(os.getuid())
+    group = grp.getgrgid(owner.pw_gid)
+    if group.gr_name != owner.pw_name or set(group.gr_mem) - {owner.pw_name}:
+        pytest.skip("this user has no private group")
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    (shared / "project").mkdir()
+    path = _secret_file(shared, "xai-umask-002-key-0001")
+    for target in (path, path.parent, shared):
+        os.chown(target, -1, owner.pw_gid)
+        target.chmod(target.stat().st_mode | 0o020)
+    monkeypatch.chdir(shared / "project")
+    assert load_api_key().expose() == "xai-umask-002-key-0001"

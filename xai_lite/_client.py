@@ -41,13 +41,14 @@ from ._config import (
 )
 from ._chat import Chat, Models
 from ._proxy import _FROM_ENV
-from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
+from ._repr import safe_repr
+from ._secrets import HiddenBytes, KeyMask, Secret, hide, load_api_key
 from ._streaming import ChatStream
 from ._tls import ClientCert, KeyPassword, TLSSettings, hide_password
 from ._transport import Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
 from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
-from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt
+from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, mask_error, reason_text, sanitize
 from .types import WireObject
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ class Client:
         endpoints: Optional[Sequence[str]] = None,
         failover: Optional[FailoverPolicy] = None,
     ) -> None:
+        api_key = hide(api_key)  # a traceback with locals of a refused argument shows no key
         self._allow_insecure_http = bool(allow_insecure_http)
         client_key_password = hide_password(client_key_password)  # masked in any traceback's locals
         self._tls = TLSSettings(ca_file, client_cert, client_key_password, ssl_context)
@@ -155,7 +157,7 @@ class Client:
         self._default_headers = validate_headers(default_headers, source="default_headers")
         key = load_api_key(api_key, check_prefix=check_key_format)
         self._api_key = key
-        self._scrub = make_scrubber(key)
+        self._scrub = KeyMask(key)
         self._auth = HiddenBytes(b"Bearer " + key.expose().encode("ascii"))
         origins = [Origin(u) for u in endpoint_urls] if endpoint_urls else [self._origin]
         https = any(origin.scheme == "https" for origin in origins)
@@ -274,6 +276,7 @@ class Client:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @safe_repr
     def __repr__(self) -> str:
         return "<xai_lite.Client base_url=%r api_key=%r>" % (self._base_url, self._api_key)
 
@@ -365,7 +368,7 @@ class Client:
         except XaiError as exc:
             for error in [exc] + list(exc.previous or ()):
                 error.client_request_id = request_id
-                error.message = self._scrub(error.message)
+            mask_error(exc, self._scrub)
             raise
 
     def _send(self, request: Request, read: Optional[Callable[[Exchange], Any]] = None) -> Any:
@@ -408,7 +411,7 @@ class Client:
             return HttpError(
                 "the server answered %d %s with a redirect to %s; xai_lite never follows redirects "
                 "(they could carry the key elsewhere): check base_url"
-                % (status, self._scrub(exchange.reason), safe_location(self._scrub(exchange.headers.get("location", "")))),
+                % (status, reason_text(exchange.reason, self._scrub), safe_location(self._scrub(exchange.headers.get("location", "")))),
                 status_code=status,
             )
         if status < 200 or status > 599:
@@ -422,6 +425,7 @@ class Client:
         ``error`` instead (xAI sends ``{"code","error"}`` with status 200) raises it."""
         result = self._read_json(exchange, expect)
         if isinstance(result, XaiError):
+            mask_error(result, self._scrub)  # callers outside _call (deferred polls) get it masked too
             raise result
         return result
 
@@ -472,6 +476,7 @@ class Client:
         if not problem and isinstance(data, dict) and data.get("error") is not None:
             error = api_error(exchange.status, exchange.reason, exchange.headers, body, scrub=self._scrub)
             error.message = "the server answered a stream request with a JSON error: " + error.message
+            mask_error(error, self._scrub)
             return error
         error = HttpError(
             "expected an event stream (text/event-stream) but got %s: %s; if the server does not support "
@@ -479,6 +484,7 @@ class Client:
             status_code=exchange.status,
         )
         error.request_id = exchange.request_id
+        mask_error(error, self._scrub)
         return error
 
 

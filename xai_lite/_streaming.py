@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Generator, Generic, List, Optional, Type
 
 from ._sse import SSEDecoder, ServerSentEvent
 from ._transport import Exchange
-from .errors import ApiError, RequestTimeoutError, StreamingError, XaiError, api_error, excerpt
+from .errors import ApiError, RequestTimeoutError, StreamingError, XaiError, api_error, excerpt, mask_error
 from .types import ChatCompletion, ChatCompletionChunk
 
 __all__ = ["ChatCompletionAccumulator", "ChatStream", "EventStream", "embedded_status"]
@@ -52,7 +52,11 @@ class EventStream(Generic[_T]):
         return self
 
     def __next__(self) -> _T:
-        return self._next()
+        try:
+            return self._next()
+        except XaiError as exc:  # the one exit of a stream's errors: mask them (errors.mask_error)
+            mask_error(exc, self._state.scrub)
+            raise
 
     def __enter__(self: _S) -> _S:
         return self

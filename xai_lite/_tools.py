@@ -12,6 +12,7 @@ import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union, overload
 
 from ._chat import LIVE_SEARCH_REMOVED
+from ._repr import safe_repr
 from ._structured import Mismatch, convert, json_schema, type_hints
 from .errors import InvalidArgumentError
 
@@ -78,6 +79,7 @@ class FunctionTool:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
 
+    @safe_repr
     def __repr__(self) -> str:
         return "<FunctionTool %s>" % self.name
 

@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from ._http_response import MAX_TRAILER_BYTES, NoAnswer, Response, TrailerTooLarge
 from ._pool import Pool
 from ._proxy import _FROM_ENV, _Proxy, _ProxyRefused, proxy_for
+from ._repr import safe_repr
 from .errors import HttpError, InvalidArgumentError, NetworkError, RequestTimeoutError, XaiError, sanitize
 
 __all__ = ["IDEMPOTENT_METHODS", "Exchange", "HTTPTransport", "Origin", "Request", "proxy_for"]
@@ -64,6 +65,7 @@ class Origin:
         self.port = int(port) if port else (443 if self.scheme == "https" else 80)
         self.key = (self.scheme, self.host.lower(), self.port)
 
+    @safe_repr
     def __repr__(self) -> str:
         return "Origin(%s://%s:%d%s)" % (self.scheme, self.host, self.port, self.base_path)
 
@@ -218,6 +220,14 @@ class _TimedReader(io.RawIOBase):
 
 class _Connection(http.client.HTTPConnection):
     """An HTTP(S) connection whose socket enforces the timer's limits."""
+
+    # Never part of http.client's wire dumps: HTTPConnection.debuglevel set process-wide (to
+    # debug another library) would print each request, Authorization header included, and each
+    # response's headers. This class's own 0 wins over it, and set_debuglevel() is ignored.
+    debuglevel = 0
+
+    def set_debuglevel(self, level: int) -> None:
+        pass
 
     def __init__(self, origin: Origin, context: Optional[ssl.SSLContext], proxy: Optional[_Proxy]) -> None:
         super().__init__(origin.host, origin.port)

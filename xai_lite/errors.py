@@ -23,7 +23,10 @@ ValueError)`` (a structured answer that does not fit its schema; ``_structured.p
 ``MaxTurnsError`` (``run_tools`` ran out of turns; ``_tool_loop.py``).
 
 Every error is picklable and its message says what happened and what to do. None of them ever
-holds the API key: server text is scrubbed of it, and transport errors are raised outside the
+holds the API key: server text is masked (``_secrets.KeyMask``) before it is parsed, cut or
+shown (:func:`api_error`, :func:`excerpt`, :func:`reason_text`); :func:`mask_error`, the last
+step before any error leaves the client, masks every string the error carries and clears the
+locals of the library's frames in its traceback; and transport errors are raised outside the
 ``except`` blocks that caught the low-level exceptions, so no frame of http.client (whose locals
 hold the Authorization header) hangs off ``__context__``.
 """
@@ -34,6 +37,7 @@ import json
 import math
 import re
 import time
+from types import TracebackType
 from typing import Any, Callable, Mapping
 
 __all__ = [
@@ -242,7 +246,7 @@ class ApiError(XaiError):
         return " ".join(parts)
 
     def _hint(self) -> str:
-        return self.hint
+        return self.hint or _STATUS_HINTS.get(self.status_code, "")
 
 
 class BadRequestError(ApiError):
@@ -297,6 +301,11 @@ _STATUS_CLASSES: dict[int, type[ApiError]] = {
     429: RateLimitError,
 }
 
+_STATUS_HINTS = {
+    413: "The request body is larger than a server or proxy on the way accepts; send less (a shorter "
+    "history, smaller images), or raise the proxy's limit (nginx: client_max_body_size).",
+}
+
 _BAD_KEY = re.compile(r"(incorrect|invalid) api key", re.IGNORECASE)
 _QUOTA = re.compile(r"credit|spending limit|quota|billing", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -327,21 +336,34 @@ def sanitize(text: str, limit: int = 256) -> str:
 
 
 def excerpt(body: bytes, limit: int = 256, *, scrub: Callable[[str], str] = str) -> str:
-    """A short, printable excerpt of a response body for an error message; ``scrub`` masks the
-    API key should the body contain it."""
-    return repr(sanitize(scrub(body[: limit * 2].decode("utf-8", "replace")), limit))
+    """A short, printable excerpt of a response body for an error message. ``scrub`` masks the
+    API key should the body contain it, before the excerpt is cut (a key straddling the cut
+    would otherwise show most of itself); the window it masks reaches past the cut by more than
+    any escaped form of a key takes."""
+    return repr(sanitize(scrub(body[: limit * 2 + _MASK_MARGIN].decode("utf-8", "replace")), limit))
 
 
-def _message_from_body(body: bytes, reason: str) -> tuple[str, Any, str | int | None]:
+_MASK_MARGIN = 64 * 1024  # bytes: a 4,096-character key (MAX_KEY_LENGTH) at 6 bytes a character, and gaps
+MAX_REASON_CHARS = 100  # the longest standard reason phrase is 31 characters
+
+
+def reason_text(reason: str, scrub: Callable[[str], str] = str) -> str:
+    """The server's reason phrase as a message may show it: masked, on one line, without control
+    characters (a terminal escape, a BEL), and cut to ``MAX_REASON_CHARS``."""
+    return sanitize(scrub(reason), MAX_REASON_CHARS)
+
+
+def _message_from_body(text: str, status: int, reason: str) -> tuple[str, Any, str | int | None]:
     """Return ``(message, parsed_body, code)`` for any of xAI's four error body shapes:
-    ``{"code","error"}``, ``{"error":{...}}``, ``{"error":"..."}``, and plain text or HTML."""
-    text = body.decode("utf-8", "replace")
+    ``{"code","error"}``, ``{"error":{...}}``, ``{"error":"..."}``, and plain text or HTML; an
+    error body framed as server-sent events (``data: {"error": ...}``) is read as its JSON."""
     parsed: Any = text
     code: str | int | None = None
     message = ""
-    if text.lstrip()[:1] in ("{", "["):
+    payload = _sse_payload(text)
+    if payload[:1] in ("{", "["):
         try:
-            parsed = json.loads(text)
+            parsed = json.loads(payload)
         except (ValueError, RecursionError):
             parsed = text
     if isinstance(parsed, dict):
@@ -365,8 +387,26 @@ def _message_from_body(body: bytes, reason: str) -> tuple[str, Any, str | int | 
     elif isinstance(parsed, str) and text.strip():
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
         message = title.group(1) if title else _TAGS.sub(" ", text)
+        # nginx and Go write the status into the page ("413 Request Entity Too Large"); the
+        # message is shown after the status already.
+        message = re.sub(r"^\s*%d\b[\s:-]*" % status, "", message)
     message = sanitize(message, MAX_MESSAGE_CHARS) or reason or "(no error message in the response)"
     return message, parsed, code
+
+
+def _sse_payload(text: str) -> str:
+    """The data of the first event if ``text`` is an event stream (some servers answer a failed
+    stream request with ``data: {"error": ...}`` and an error status), else ``text`` stripped."""
+    text = text.lstrip()
+    if not text.startswith(("data:", "event:")):
+        return text
+    lines = []
+    for line in text.splitlines():
+        if not line:
+            break
+        if line.startswith("data:"):
+            lines.append(line[6:] if line[5:6] == " " else line[5:])
+    return "\n".join(lines).strip()
 
 
 def api_error(
@@ -380,16 +420,19 @@ def api_error(
 ) -> ApiError:
     """Build the right :class:`ApiError` subclass for an error response.
 
-    ``headers`` has lower-cased names. ``scrub`` removes the configured API key from any text
-    the server sent back (a proxy could echo it). ``note`` is appended to the message.
+    ``headers`` has lower-cased names. ``scrub`` masks the configured API key (a proxy could
+    echo it): headers, reason and the body text are masked before anything is parsed, cut or
+    shown, so the message, ``body``, ``code`` and ``headers`` are all built from masked text.
+    ``note`` is appended to the message.
     """
     clean = {k: scrub(v) for k, v in headers.items()}
-    message, parsed, code = _message_from_body(scrub(body.decode("utf-8", "replace")).encode("utf-8"), reason)
+    text = scrub(body.decode("utf-8", "replace"))
+    message, parsed, code = _message_from_body(text, status, reason_text(reason, scrub))
     if note:
         message += " " + note
     cls = _error_class(status, message)
     return cls(
-        message,
+        scrub(message),  # sanitize() may have joined a key that control characters split
         status_code=status,
         code=code,
         request_id=sanitize(clean["x-request-id"], 200) if "x-request-id" in clean else None,
@@ -397,6 +440,71 @@ def api_error(
         body=parsed,
         retry_after=parse_retry_after(clean),
     )
+
+
+def mask_error(error: BaseException, scrub: Callable[[str], str]) -> None:
+    """Make an error safe to show, log, pickle and report: the last step before any error
+    leaves the client (``Client._call``, a stream's ``__next__``).
+
+    Every string in its args and attributes (message, body, headers, code, request ids), in
+    the errors of earlier attempts (``previous``) and in chained errors goes through ``scrub``;
+    and the local variables of the library frames its traceback passed through are cleared
+    (they held raw response text, parsed bodies and request headers, which ``capture_locals``
+    reporters such as Sentry or ``pytest --showlocals`` would print).
+    """
+    pending = [error]
+    seen = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, XaiError):  # another exception's args are not ours to change
+            current.args = tuple(_masked(arg, scrub) for arg in current.args)
+            for name, value in list(vars(current).items()):
+                if name != "run":  # a ToolRun: the caller's own conversation, not server text
+                    setattr(current, name, _masked(value, scrub))
+            pending += current.previous or ()
+        _clear_frames(current.__traceback__)
+        pending += [e for e in (current.__context__, current.__cause__) if e is not None]
+
+
+_PACKAGE = __name__.rpartition(".")[0]  # "xai_lite", or wherever a vendored copy lives
+
+
+def _clear_frames(tb: TracebackType | None) -> None:
+    """Clear the locals of the finished frames of this package and of http.client in a
+    traceback (the caller's frames, and frames still running, are left alone)."""
+    while tb is not None:
+        frame = tb.tb_frame
+        module = frame.f_globals.get("__name__", "")
+        if module == "http.client" or module.startswith(_PACKAGE + "."):
+            try:
+                frame.clear()
+            except RuntimeError:  # the frame is still executing (the one handling the error)
+                pass
+        tb = tb.tb_next
+
+
+def _masked(value: Any, scrub: Callable[[str], str]) -> Any:
+    """``value`` with ``scrub`` applied to every string in it (dict keys too); lists and dicts
+    are changed in place, walked without recursion (a parsed body may be nested deeply)."""
+    if isinstance(value, str):
+        return scrub(value)
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        items = list(node.items()) if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, item in items:
+            if isinstance(item, str):
+                item = scrub(item)
+            elif isinstance(item, (dict, list)):
+                stack.append(item)
+            masked_key = scrub(key) if isinstance(key, str) else key
+            if masked_key != key:
+                del node[key]
+            node[masked_key] = item
+    return value
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:

@@ -17,6 +17,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union
 
+from ._repr import safe_repr
+
 __all__ = [
     "ChatCompletion",
     "ChatCompletionChunk",
@@ -85,6 +87,7 @@ class WireObject:
 
     # repr and == as dataclasses write them, shared here instead of generated per class: each
     # generated method costs an exec() at import time (about 85 us apiece on CPython 3.11).
+    @safe_repr
     def __repr__(self) -> str:
         fields = ", ".join("%s=%r" % (f.name, getattr(self, f.name)) for f in _fields(self))
         return "%s(%s)" % (type(self).__qualname__, fields)

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Deque, Dict, List, Optional, TypeVar
 
+from .._repr import safe_repr
 from ..errors import (
     ApiError,
     CircuitOpenError,
@@ -149,6 +150,7 @@ class CircuitBreaker:
         self._history: Deque[Transition] = collections.deque(maxlen=_HISTORY)
         self._siblings: Dict[str, CircuitBreaker] = {}
 
+    @safe_repr
     def __repr__(self) -> str:
         return "<CircuitBreaker%s state=%s failures=%d/%d>" % (
             " %r" % self.name if self.name else "",

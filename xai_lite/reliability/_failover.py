@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 from .._config import validate_base_url
+from .._repr import safe_repr
 from ..errors import InvalidArgumentError, XaiError
 from ._breaker import FAILURE, SUCCESS, CircuitBreaker, CircuitState, outcome_of
 from ._clock import SYSTEM_CLOCK, Clock, check_number, log_decision
@@ -121,6 +122,7 @@ class FailoverPolicy:
         if endpoints is not None:
             self._bind(check_endpoints(endpoints, "FailoverPolicy(endpoints=...)", allow_insecure_http=True))
 
+    @safe_repr
     def __repr__(self) -> str:
         return "<FailoverPolicy %s %s>" % (self.strategy, [e.url for e in self._endpoints])
 

@@ -7,6 +7,7 @@ import re
 import threading
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
+from .._repr import safe_repr
 from ..errors import InvalidArgumentError, RateLimiterTimeoutError
 from ._clock import SYSTEM_CLOCK, Clock, check_number, log_decision
 
@@ -151,6 +152,7 @@ class RateLimiter:
                 rate, kind_burst = spec if isinstance(spec, tuple) and len(spec) == 2 else (spec, None)
                 self._kinds[kind] = _new_bucket("RateLimiter(per_kind[%r])" % kind, rate, kind_burst, now)
 
+    @safe_repr
     def __repr__(self) -> str:
         kinds = "".join(", %s: %s" % (k, b.describe()) for k, b in sorted(self._kinds.items()))
         return "<RateLimiter %s%s>" % (self._bucket.describe(), kinds)
