@@ -28,7 +28,7 @@ from ._chat import LIVE_SEARCH_REMOVED
 from ._client import Client
 from ._wire import path_segment
 from ._config import DEFAULT_MAX_EVENT_CHARS, UNSET, TimeoutTypes, Unset
-from ._streaming import _JSON, EventStream, _loads, _mid_stream, _StreamState
+from ._streaming import _JSON, JSON_ERRORS, EventStream, _loads, _mid_stream, _StreamState
 from ._structured import OutputSpec
 from ._tools import prepare_tools
 from ._transport import Exchange
@@ -429,7 +429,7 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
                     state.special_event(event, delivered)
                 try:
                     obj, end = raw_decode(payload)
-                except ValueError:
+                except JSON_ERRORS:
                     end = -1
                 if end != len(payload):
                     obj = _loads(payload)
@@ -446,8 +446,10 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
                         obj["type"] = kind = event.event
                 if kind == "error":
                     raise state.api_error(obj, payload, delivered)
-                terminal = kind in TERMINAL_EVENTS
                 try:
+                    if kind.__class__ is not str and kind is not None:
+                        raise TypeError("type")  # a list or object as the type: not an event this client can read
+                    terminal = kind in TERMINAL_EVENTS
                     if terminal and type(obj.get("response")) is not dict:
                         raise KeyError("response")  # a final event must carry the final response
                     item = parse(obj)

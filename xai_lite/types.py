@@ -5,7 +5,9 @@ Results are dataclasses whose attributes carry the xAI/OpenAI wire names
 written against the ``openai`` package reads them unchanged. Parsing keeps every field the
 server sent: one this module does not know is still an attribute and is returned by
 ``to_dict()``, so a new server field never breaks parsing. A field the server left out reads as
-its default (``None``, or ``[]`` for lists).
+its default (``None``, or ``[]`` for lists). A ``null`` the server sent stays ``null``, except
+``choices``: ``"choices": null`` reads as ``[]`` in completions as in stream chunks, so code that
+iterates or indexes it meets an empty list, never ``None``.
 
 Parsing is cheap on purpose (it runs once per stream chunk): the decoded JSON object becomes the
 instance's ``__dict__`` and only the nested objects are converted.
@@ -248,8 +250,11 @@ class ChatCompletionMessage(WireObject):
         return self.__dict__.get("_parsed")
 
     def _json(self) -> Any:
-        # Sent back as history: only what a request message may carry.
-        return {k: v for k, v in self.to_dict().items() if v is not None and k != "refusal"}
+        # Sent back as history: only what a request message may carry. ``content`` stays, as ""
+        # or null as received: some servers (llama-cpp-python) refuse an assistant message without it.
+        message = {k: v for k, v in self.to_dict().items() if v is not None and k != "refusal"}
+        message.setdefault("content", self.content)
+        return message
 
 
 @dataclass(repr=False, eq=False)
@@ -364,11 +369,22 @@ class ChatCompletion(WireObject):
     _NESTED = (("choices", Choice, True), ("usage", Usage, False), ("output_files", OutputFile, True))
     _DEFAULTS = (("choices", list),)
 
+    @classmethod
+    def _parse(cls, data: Dict[str, Any], copy: bool = False) -> ChatCompletion:
+        return _choices_listed(super()._parse(data, copy))
+
     @property
     def request_id(self) -> Optional[str]:
         """The ``x-request-id`` response header, when the server sent one."""
         value = self.__dict__.get("_request_id")
         return value if isinstance(value, str) else None
+
+
+def _choices_listed(obj: _T) -> _T:
+    # "choices": null reads as no choices, so that callers iterating or indexing it never meet None.
+    if obj.__dict__["choices"] is None:
+        obj.__dict__["choices"] = []
+    return obj
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,7 +461,7 @@ class ChatCompletionChunk(WireObject):
         # The generic parser unrolled for the per-chunk hot path (about half its cost); it
         # builds exactly what WireObject._parse builds.
         if copy:
-            return super()._parse(data, copy)
+            return _choices_listed(super()._parse(data, copy))
         choices = data.get("choices")
         if choices is None:
             data["choices"] = []
@@ -459,7 +475,7 @@ class ChatCompletionChunk(WireObject):
                     parsed_delta = _new(ChoiceDelta)
                     parsed_delta.__dict__ = delta
                     choice["delta"] = parsed_delta
-                elif "delta" not in choice:
+                else:  # left out, or null
                     choice["delta"] = ChoiceDelta()
                 logprobs = choice.get("logprobs")
                 if logprobs is not None:
