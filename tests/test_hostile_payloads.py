@@ -6,16 +6,14 @@ the key."""
 from __future__ import annotations
 
 import json
-import os
-import pickle
 import subprocess
 import sys
 import textwrap
-import traceback
 import tracemalloc
 
 import pytest
 from harness import ROOT, chunk_event, completion_body, consume, response_body, response_stream, scripted
+from leaks import assert_no_key
 
 import xai_lite
 from xai_lite import (
@@ -29,17 +27,6 @@ from xai_lite._sse import SSEDecoder
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 DEEP = "[" * 100_000 + "]" * 100_000  # nested far deeper than any recursion limit (reliability.md M13)
-
-
-def assert_no_key(error: BaseException, canary: str) -> None:
-    """The canary is in no str, repr, args, attributes, pickle or locals-captured traceback (of
-    the library's frames: the test's own frames hold the key by construction)."""
-    library = os.path.dirname(xai_lite.__file__)
-    exc = traceback.TracebackException.from_exception(error, capture_locals=True)
-    texts = [repr(f.locals) for f in exc.stack if f.filename.startswith(library)]
-    texts += ["".join(exc.format_exception_only()), str(error), repr(error), repr(error.args), repr(vars(error))]
-    assert all(canary not in text for text in texts)
-    assert canary.encode() not in pickle.dumps(error)
 
 
 def chat_stream(client):

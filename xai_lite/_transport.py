@@ -676,9 +676,16 @@ def _translate(
         return NetworkError(str(exc), reason="proxy", request_sent=False, host=host)
     if stage == "connect":
         if isinstance(exc, ssl.SSLCertVerificationError):
+            # X509_V_ERR_HOSTNAME_MISMATCH (62) and _IP_ADDRESS_MISMATCH (64): the chain is trusted but
+            # names another host, which no CA file fixes.
+            advice = (
+                "the certificate is for another host name: check the host in base_url"
+                if exc.verify_code in (62, 64)
+                else "if a proxy re-signs TLS, pass its CA with ca_file= or SSL_CERT_FILE"
+            )
             return NetworkError(
-                "TLS certificate verification failed for %s (%s); if a proxy re-signs TLS, pass its CA "
-                "with ca_file= or SSL_CERT_FILE" % (host, sanitize(str(exc.verify_message), 120)),
+                "TLS certificate verification failed for %s (%s); %s"
+                % (host, sanitize(str(exc.verify_message), 120), advice),
                 reason="tls-verify",
                 request_sent=False,
                 host=host,
@@ -733,6 +740,9 @@ def _translate(
             "%s sent a malformed response: %s" % (host, sanitize(exc.__class__.__name__ + " " + str(exc), 160))
         )
     # body or stream
+    if isinstance(exc, http.client.IncompleteRead) and stage == "stream":
+        # http.client counts only the chunk it was reading, not the stream: say what is known.
+        return HttpError("the stream from %s was cut off in the middle of a chunk" % host, status_code=status or None)
     if isinstance(exc, http.client.IncompleteRead):
         return HttpError(
             "the response from %s was cut off: %d bytes received%s"

@@ -228,7 +228,15 @@ class ApiError(XaiError):
         return " ".join(parts)
 
     def _hint(self) -> str:
+        if self.status_code == 413:
+            return _TOO_LARGE
         return self.hint
+
+
+_TOO_LARGE = (
+    "The body is larger than a server or proxy on the way accepts; send less (a shorter history, "
+    "smaller images), or raise the proxy's limit (nginx: client_max_body_size)."
+)
 
 
 class BadRequestError(ApiError):
@@ -325,6 +333,8 @@ def _message_from_body(body: bytes, reason: str) -> tuple[str, Any, str | int | 
     parsed: Any = text
     code: str | int | None = None
     message = ""
+    if text.lstrip()[:5] == "data:":  # an error framed as an event (some proxies answer streams so)
+        text = _event_payload(text)
     if text.lstrip()[:1] in ("{", "["):
         try:
             parsed = json.loads(text)
@@ -355,6 +365,18 @@ def _message_from_body(body: bytes, reason: str) -> tuple[str, Any, str | int | 
     return message, parsed, code
 
 
+def _event_payload(text: str) -> str:
+    """The data of the first event in an event-stream body (its ``data:`` lines before the first
+    blank line, joined with LF as the SSE rules say)."""
+    lines = []
+    for line in text.lstrip().splitlines():
+        if not line:
+            break
+        if line[:5] == "data:":
+            lines.append(line[6:] if line[5:6] == " " else line[5:])
+    return "\n".join(lines)
+
+
 def api_error(
     status: int,
     reason: str,
@@ -371,6 +393,9 @@ def api_error(
     """
     clean = {k: scrub(v) for k, v in headers.items()}
     message, parsed, code = _message_from_body(scrub(body.decode("utf-8", "replace")).encode("utf-8"), reason)
+    prefix = "%d " % status
+    if not isinstance(parsed, dict) and message.startswith(prefix):
+        message = message[len(prefix):]  # a page titled "413 Request Entity Too Large": str() adds the status
     if note:
         message += " " + note
     cls = _error_class(status, message)
