@@ -263,3 +263,15 @@ def test_responses_run_tools_answers_a_non_string_name_with_an_error_result(serv
     assert run.text == "done" and isinstance(run.results[0].error, LookupError)
     assert server.requests[1].json["input"][-1]["call_id"] == "c1"
 
+
+
+def test_responses_parse_of_a_numeric_text_is_a_structured_output_error(serve, client_for, canary):
+    """B11 (extended): responses.parse() of a message whose output_text part holds the number 5
+    raises StructuredOutputError with the response attached, not TypeError."""
+    message = {"type": "message", "id": "m", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": 5, "annotations": []}]}
+    server = serve(scripted(response_body(output=[message])))
+    with pytest.raises(StructuredOutputError, match="malformed") as info:
+        client_for(server).responses.parse(model="grok-4", input="Hi", text_format={"type": "object"})
+    assert info.value.response.output[0].content[0].text == 5
+    assert_no_key(info.value, canary)
