@@ -187,7 +187,7 @@ ERROR_CASES = [
     (404, {"error": {"message": "Model not found"}}, NotFoundError, "Model not found"),
     (422, "Unprocessable Entity. missing field", BadRequestError, "missing field"),
     (429, {"error": "slow down"}, RateLimitError, "slow down"),
-    (500, "<html><head><title>500 oops</title></head><body>x</body></html>", ServerError, "500 oops"),
+    (500, "<html><head><title>500 oops</title></head><body>x</body></html>", ServerError, "oops"),  # str(): "500 oops"
     (503, {"code": "The service is currently unavailable", "error": "at capacity"}, ServerError, "at capacity"),
     (410, {"error": "gone"}, ApiError, "gone"),
 ]
