@@ -275,3 +275,15 @@ def test_responses_parse_of_a_numeric_text_is_a_structured_output_error(serve, c
         client_for(server).responses.parse(model="grok-4", input="Hi", text_format={"type": "object"})
     assert info.value.response.output[0].content[0].text == 5
     assert_no_key(info.value, canary)
+
+
+def test_final_completion_walks_a_field_nested_as_deep_as_json_decodes(serve, client_for):
+    """B11, B14 (extended): a last chunk whose usage carries an array nested 600 levels deep
+    (json.loads decodes it) assembles: get_final_completion() and to_dict() copy it without
+    RecursionError (a recursive copy needs two frames a level)."""
+    nested = json.loads("[" * 600 + "]" * 600)
+    last = chunk_event(choices=False, usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "x": nested})
+    server = serve(lambda req, reply: reply.sse(frames(chunk_event("a"), last)))
+    completion = chat_stream(client_for(server)).get_final_completion()
+    assert completion.choices[0].message.content == "a" and completion.usage.total_tokens == 3
+    assert completion.to_dict()["usage"]["x"] == nested

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union, cast
 
 __all__ = [
     "ChatCompletion",
@@ -83,7 +83,7 @@ class WireObject:
 
     def to_dict(self) -> Dict[str, Any]:
         """The object as JSON-ready data: every wire field, known or not, nested ones included."""
-        return {key: _plain(value) for key, value in self.__dict__.items() if key[:1] != "_"}
+        return cast(Dict[str, Any], _plain(self))
 
     # repr and == as dataclasses write them, shared here instead of generated per class: each
     # generated method costs an exec() at import time (about 85 us apiece on CPython 3.11).
@@ -107,14 +107,46 @@ def _fields(obj: Any) -> Tuple[dataclasses.Field[Any], ...]:
     return dataclasses.fields(obj)
 
 
+_CONTAINERS = (WireObject, list, dict)
+_MAX_DEPTH = 100_000  # far deeper than JSON decodes; only data that contains itself gets here
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, WireObject):
-        return value.to_dict()
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
+    """``value`` as JSON-ready data: result objects become dicts, lists and dicts are copied.
+
+    It walks with a stack of its own rather than by recursion: json.loads decodes arrays nested
+    about as deep as the recursion limit, and a recursive copy (two frames a level) would raise
+    ``RecursionError`` on what the server sent.
+    """
+    if not isinstance(value, _CONTAINERS):
+        return value
+    top = _shell(value)
+    pending = [(value, top, 0)]
+    while pending:
+        source, target, depth = pending.pop()
+        if depth > _MAX_DEPTH:
+            raise ValueError("to_dict(): the data contains itself (or nests over %d levels)" % _MAX_DEPTH)
+        if isinstance(source, list):
+            pairs: Any = enumerate(source)
+        elif isinstance(source, dict):
+            pairs = source.items()
+        else:
+            pairs = [(key, item) for key, item in source.__dict__.items() if key[:1] != "_"]
+        for key, item in pairs:
+            if isinstance(item, _CONTAINERS):
+                if isinstance(item, WireObject) and type(item).to_dict is not WireObject.to_dict:
+                    target[key] = item.to_dict()  # a type with its own rule (Message leaves out None)
+                    continue
+                shell = _shell(item)
+                pending.append((item, shell, depth + 1))
+                item = shell
+            target[key] = item
+    return top
+
+
+def _shell(value: Any) -> Any:
+    """The empty copy of a container that _plain then fills in."""
+    return [None] * len(value) if isinstance(value, list) else {}
 
 
 # ---------------------------------------------------------------------------------------------
