@@ -46,6 +46,7 @@ def _compact(pieces: List[str], joined: int, separator: str) -> int:
         return joined + 1
     return joined
 
+
 class ServerSentEvent(NamedTuple):
     """One dispatched event: its type, data, the last event id at dispatch, and ``retry``
     (the last valid reconnection time in milliseconds seen so far, or ``None``)."""
@@ -129,7 +130,8 @@ class LineSplitter:
         if tail:
             self._partial.append(tail)
             self._partial_len += len(tail)
-            self._joined = _compact(self._partial, self._joined, "")
+            if len(self._partial) > _BATCH:
+                self._joined = _compact(self._partial, self._joined, "")
             if self._partial_len > limit:
                 self._fail(lines, len(lines))
         return lines
