@@ -48,7 +48,7 @@ from ._tls import ClientCert, KeyPassword, TLSSettings, hide_password
 from ._transport import Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
 from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
-from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, mask_error, reason_text, sanitize
+from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, mask_error, reason_text
 from .types import WireObject
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ from ._chat import LIVE_SEARCH_REMOVED
 from ._client import Client
 from ._wire import path_segment
 from ._config import DEFAULT_MAX_EVENT_CHARS, UNSET, TimeoutTypes, Unset
-from ._streaming import _JSON, EventStream, _loads, _mid_stream, _StreamState
-from ._structured import OutputSpec
+from ._streaming import _JSON, JSON_ERRORS, EventStream, _loads, _mid_stream, _StreamState
+from ._structured import OutputSpec, StructuredOutputError
 from ._tools import prepare_tools
 from ._transport import Exchange
 from .errors import InvalidArgumentError, XaiError, excerpt
@@ -202,12 +202,19 @@ class Responses:
             extra_body=extra_body, timeout=timeout, **options,
         ))
         messages = [item for item in response.output or () if isinstance(item, MessageItem)]
-        refused = any(part.type == "refusal" for item in messages for part in item.content or ())
-        if refused and not response.output_text:
+        try:
+            refused = any(part.type == "refusal" for item in messages for part in item.content or ())
+            text_out = response.output_text if messages else None
+        except (AttributeError, TypeError):  # a part, or a part's text, of the wrong type
+            raise StructuredOutputError(
+                "the response's message content is malformed (a part or its text is of the wrong type); "
+                "the server sent a malformed answer",
+                response=response,
+            ) from None
+        if refused and not text_out:
             return response
         reason = (response.incomplete_details or {}).get("reason") if response.status == "incomplete" else None
         cut_off = " (the response is incomplete: %s)" % reason if reason else ""
-        text_out = response.output_text if messages else None
         response.__dict__["_parsed"] = spec.parse(text_out, response=response, cut_off=cut_off)
         return response
 
@@ -429,7 +436,7 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
                     state.special_event(event, delivered)
                 try:
                     obj, end = raw_decode(payload)
-                except ValueError:
+                except JSON_ERRORS:
                     end = -1
                 if end != len(payload):
                     obj = _loads(payload)
@@ -446,8 +453,10 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
                         obj["type"] = kind = event.event
                 if kind == "error":
                     raise state.api_error(obj, payload, delivered)
-                terminal = kind in TERMINAL_EVENTS
                 try:
+                    if kind.__class__ is not str and kind is not None:
+                        raise TypeError("type")  # a list or object as the type: not an event this client can read
+                    terminal = kind in TERMINAL_EVENTS
                     if terminal and type(obj.get("response")) is not dict:
                         raise KeyError("response")  # a final event must carry the final response
                     item = parse(obj)

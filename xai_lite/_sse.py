@@ -15,7 +15,9 @@ https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-inte
   event with an empty data buffer does not fire; at end of input an unterminated event is
   discarded (``pending`` tells whether anything was).
 - Lines and events are capped in size (``StreamingError`` beyond the cap), and every byte is
-  scanned a bounded number of times, so decoding is linear in the input.
+  scanned a bounded number of times, so decoding is linear in the input. Memory stays near the
+  cap too: the pieces of a line or an event are joined in batches as they arrive, so many short
+  pieces (``data: ab`` lines, or one-byte reads) do not cost an object each.
 
 Nothing here knows about HTTP, JSON or Grok.
 """
@@ -29,6 +31,21 @@ from ._config import DEFAULT_MAX_EVENT_CHARS
 from .errors import InvalidArgumentError, StreamingError
 
 __all__ = ["LineSplitter", "SSEDecoder", "ServerSentEvent", "encode_event"]
+
+# A buffered piece is a str object (about 50 bytes plus a list slot) whatever its length: 11 M
+# "data: ab" lines held one by one take 25 times the 32 Mi-character cap. More than this many
+# pieces are joined into one, so the overhead stays under a fifth of the characters held.
+_BATCH = 256
+
+
+def _compact(pieces: List[str], joined: int, separator: str) -> int:
+    """Join the pieces after the first ``joined`` (themselves joined batches) into one; return the
+    new count of joined batches. Each character is copied once here, so the cost stays linear."""
+    if len(pieces) - joined > _BATCH:
+        pieces[joined:] = [separator.join(pieces[joined:])]
+        return joined + 1
+    return joined
+
 
 class ServerSentEvent(NamedTuple):
     """One dispatched event: its type, data, the last event id at dispatch, and ``retry``
@@ -59,6 +76,7 @@ class LineSplitter:
         self._direct = False
         self._partial: list[str] = []  # pieces of the line not yet ended
         self._partial_len = 0
+        self._joined = 0  # how many of those pieces are batches of earlier ones (see _compact)
         self._skip_lf = False  # the previous read ended in CR: an LF first in this one is its pair
         #: the error that ended this stream (a line over the limit), once there is one
         self.failure: StreamingError | None = None
@@ -104,6 +122,7 @@ class LineSplitter:
             lines[0] = "".join(self._partial)
             self._partial = []
             self._partial_len = 0
+            self._joined = 0
             if len(lines[0]) > limit:  # begun in an earlier read, so len(text) below misses it
                 return self._fail(lines, 0)
         if len(text) > limit and lines and max(map(len, lines)) > limit:
@@ -111,6 +130,8 @@ class LineSplitter:
         if tail:
             self._partial.append(tail)
             self._partial_len += len(tail)
+            if len(self._partial) > _BATCH:
+                self._joined = _compact(self._partial, self._joined, "")
             if self._partial_len > limit:
                 self._fail(lines, len(lines))
         return lines
@@ -136,6 +157,7 @@ class SSEDecoder:
         self._splitter = LineSplitter(max_event_chars)
         self._data: list[str] = []
         self._size = -1  # len of the data so far: each data line adds its length + 1 for the LF before it
+        self._joined = 0  # how many pieces of _data are batches of earlier lines (see _compact)
         self._event = ""
         self._id_buffer = ""  # committed to last_event_id at the next dispatch (blank line)
         #: the error that ended this stream (a line or event over the limit), once there is one
@@ -188,6 +210,7 @@ class SSEDecoder:
         events: List[ServerSentEvent] = []
         data = self._data
         size = self._size
+        joined = self._joined
         limit = self.max_event_chars
         for line in lines:
             if line[:5] == "data:":  # the common case first
@@ -199,6 +222,7 @@ class SSEDecoder:
                     events.append(_new_event((self._event or "message", text, self._id_buffer, self.retry)))
                     data = []
                     size = -1
+                    joined = 0
                 self._event = ""
                 continue
             else:
@@ -213,6 +237,7 @@ class SSEDecoder:
             data.append(value)
         self._data = data
         self._size = size
+        self._joined = _compact(data, joined, "\n") if len(data) > _BATCH else joined
         return events
 
     def _field(self, line: str) -> str | None:

@@ -10,14 +10,14 @@ answer never looks like a complete one. The connection goes back to the pool onl
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Generator, Generic, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Generator, Generic, List, Optional, TypeVar, cast
 
 from ._sse import SSEDecoder, ServerSentEvent
 from ._transport import Exchange
 from .errors import ApiError, RequestTimeoutError, StreamingError, XaiError, api_error, excerpt, mask_error
-from .types import ChatCompletion, ChatCompletionChunk
+from .types import ChatCompletion, ChatCompletionChunk, ChoiceDelta
 
-__all__ = ["ChatCompletionAccumulator", "ChatStream", "EventStream", "embedded_status"]
+__all__ = ["ChatCompletionAccumulator", "ChatStream", "EventStream", "JSON_ERRORS", "embedded_status"]
 
 
 _T = TypeVar("_T")
@@ -118,8 +118,16 @@ class ChatStream(EventStream[ChatCompletionChunk]):
                 "use ChatCompletionAccumulator.add(chunk) while iterating instead"
             )
         accumulator = ChatCompletionAccumulator()
-        for chunk in self:
-            accumulator.add(chunk)
+        try:
+            for chunk in self:
+                accumulator.add(chunk)
+        except StreamingError as exc:  # a chunk the accumulator refused: the rest is not read
+            self.close()
+            if exc.chunks_delivered is None:
+                exc.chunks_delivered = accumulator.chunks - 1
+                exc.request_id = self.request_id
+                exc.client_request_id = self.client_request_id
+            raise
         completion = accumulator.completion()
         completion.__dict__["_request_id"] = self.request_id
         return completion
@@ -165,7 +173,7 @@ class _StreamState:
         if event.event == "error":
             try:
                 obj = json.loads(event.data)
-            except ValueError:
+            except JSON_ERRORS:
                 obj = None
             raise self.api_error(obj if isinstance(obj, dict) else {}, event.data, delivered)
 
@@ -204,7 +212,7 @@ def _chunks(state: _StreamState) -> Generator[ChatCompletionChunk, None, None]:
                     continue
                 try:
                     obj, end = raw_decode(payload)
-                except ValueError:
+                except JSON_ERRORS:
                     end = -1
                 if end != len(payload):  # surrounding whitespace, trailing text, or no JSON at all
                     obj = _loads(payload)
@@ -236,12 +244,15 @@ def _chunks(state: _StreamState) -> Generator[ChatCompletionChunk, None, None]:
 
 _BAD_JSON = object()
 _JSON = json.JSONDecoder()
+# What decoding an event's JSON may raise: ValueError for text that is not JSON, RecursionError
+# for arrays or objects nested deeper than the interpreter's recursion limit (reliability.md M13).
+JSON_ERRORS = (ValueError, RecursionError)
 
 
 def _loads(payload: str) -> Any:
     try:
         return json.loads(payload)
-    except ValueError:
+    except JSON_ERRORS:
         return _BAD_JSON
 
 
@@ -282,12 +293,17 @@ class _ChoiceState:
         self.logprobs: List[Any] = []
 
 
+_NO_DELTA = ChoiceDelta()
+
+
 class ChatCompletionAccumulator:
     """Assembles stream chunks into the :class:`ChatCompletion` they add up to.
 
     Content, reasoning and refusal pieces are concatenated per choice; tool calls are assembled
     by their ``index`` (name and id from the first piece, arguments concatenated); the last
-    ``usage``, ``finish_reason`` and ``citations`` win.
+    ``usage``, ``finish_reason`` and ``citations`` win. A chunk whose fields have the wrong type
+    (a number as ``content`` or ``arguments``, a list as a choice's ``index``) raises
+    :class:`StreamingError` naming the field.
 
     >>> acc = ChatCompletionAccumulator()
     >>> for chunk in stream:
@@ -308,43 +324,58 @@ class ChatCompletionAccumulator:
             value = getattr(chunk, key, None)
             if value is not None:
                 top[key] = value
+        text = self._text
         for choice in chunk.choices:
-            state = self._choices.get(choice.index)
+            index = choice.index
+            if index.__class__ is not int:
+                raise self._wrong("choices[].index", index, "an integer")
+            state = self._choices.get(index)
             if state is None:
-                state = self._choices[choice.index] = _ChoiceState()
-            delta = choice.delta
+                state = self._choices[index] = _ChoiceState()
+            delta = choice.delta or _NO_DELTA  # "delta": null adds nothing
             if delta.role:
-                state.role = delta.role
+                state.role = text(delta.role, "delta.role")
             if delta.content is not None:
-                state.content.append(delta.content)
+                state.content.append(text(delta.content, "delta.content"))
             if delta.reasoning_content is not None:
-                state.reasoning.append(delta.reasoning_content)
+                state.reasoning.append(text(delta.reasoning_content, "delta.reasoning_content"))
             if delta.refusal is not None:
-                state.refusal.append(delta.refusal)
+                state.refusal.append(text(delta.refusal, "delta.refusal"))
             for position, call in enumerate(delta.tool_calls or ()):
                 self._add_call(state, call, position)
             if choice.finish_reason:
-                state.finish_reason = choice.finish_reason
+                state.finish_reason = text(choice.finish_reason, "finish_reason")
             if choice.logprobs is not None and choice.logprobs.content:
                 state.logprobs.extend(lp.to_dict() for lp in choice.logprobs.content)
         return chunk
 
-    @staticmethod
-    def _add_call(state: _ChoiceState, call: Any, position: int) -> None:
+    def _add_call(self, state: _ChoiceState, call: Any, position: int) -> None:
         index = call.index if isinstance(call.index, int) else len(state.calls) + position
         entry = state.calls.get(index)
         if entry is None:
             entry = state.calls[index] = {"id": "", "type": "function", "name": "", "arguments": []}
+        text = self._text
         if call.id:
-            entry["id"] = call.id
+            entry["id"] = text(call.id, "tool_calls[].id")
         if call.type:
-            entry["type"] = call.type
+            entry["type"] = text(call.type, "tool_calls[].type")
         function = call.function
         if function is not None:
             if function.name:
-                entry["name"] = function.name
+                entry["name"] = text(function.name, "tool_calls[].function.name")
             if function.arguments:
-                entry["arguments"].append(function.arguments)
+                entry["arguments"].append(text(function.arguments, "tool_calls[].function.arguments"))
+
+    def _text(self, value: Any, field: str) -> str:
+        if value.__class__ is not str:
+            raise self._wrong(field, value, "a string")
+        return cast(str, value)
+
+    def _wrong(self, field: str, value: Any, expected: str) -> StreamingError:
+        return StreamingError(
+            "chunk %d: %s is of type %s, not %s; the server sent a malformed stream"
+            % (self.chunks, field, type(value).__name__, expected)
+        )
 
     def completion(self) -> ChatCompletion:
         """The completion assembled from the chunks added so far."""

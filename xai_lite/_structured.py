@@ -490,22 +490,33 @@ class OutputSpec:
         return {"type": "json_schema", "name": self.name, "schema": self.schema, "strict": True}
 
     def parse(self, text: Optional[str], *, response: Any, cut_off: str = "", where: str = "") -> Any:
-        """The answer ``text`` decoded and checked; :class:`StructuredOutputError` if it does not fit.
+        """The answer ``text`` decoded and checked; :class:`StructuredOutputError` if it does not fit
+        (also when the server sent no string, or JSON nested too deeply to decode).
         ``cut_off`` explains a truncated answer; ``where`` prefixes the message (``choice 1``)."""
         prefix = "%s: " % where if where else ""
         if text is None:
             raise StructuredOutputError(
                 "%sthe reply has no text to parse as %s%s" % (prefix, self.name, cut_off), response=response
             )
+        if not isinstance(text, str):
+            raise StructuredOutputError(
+                "%sthe reply's content is of type %s, not text to parse as %s; the server sent a malformed answer"
+                % (prefix, type(text).__name__, self.name),
+                response=response,
+            )
         try:
             value = json.loads(text)
         except ValueError as exc:
             problem = str(exc)
+        except RecursionError:
+            problem = "it is nested too deeply to decode"
         else:
             try:
                 return self._convert(value)
             except Mismatch as exc:
                 mismatch = exc
+            except RecursionError:
+                mismatch = Mismatch("", "it is nested too deeply to check")
             raise StructuredOutputError(
                 "%sthe reply does not match %s: %s" % (prefix, self.name, mismatch), path=mismatch.path, response=response
             )

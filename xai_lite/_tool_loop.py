@@ -104,7 +104,8 @@ def execute_calls(
 
 def _run_one(call: Tuple[str, str, str], registry: Mapping[str, FunctionTool]) -> ToolResult:
     call_id, name, arguments = call
-    function = registry.get(name)
+    # A name that is not a string (a list, null) names no tool, as an unknown string does.
+    function = registry.get(name) if isinstance(name, str) else None
     error: Optional[BaseException]
     if function is None:
         error = LookupError("unknown tool %r; the tools are: %s" % (name, ", ".join(registry) or "none"))
@@ -230,7 +231,7 @@ def _chat_loop(
         if not completion.choices:
             return ToolRun(completion, history, turn, results)
         message = completion.choices[0].message
-        calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or () if c.type == "function"]
+        calls = [_chat_call(c) for c in message.tool_calls or () if c.type == "function"]
         if not calls:
             history.append(message._json())
             return ToolRun(completion, history, turn, results)
@@ -242,6 +243,14 @@ def _chat_loop(
         history.extend({"role": "tool", "tool_call_id": r.call_id, "content": r.output} for r in done)
         params = after_tools(params)
     raise _too_many_turns(ToolRun(completion, history, max_turns, results), max_turns)
+
+
+def _chat_call(call: Any) -> Tuple[str, Any, Any]:
+    """``(call_id, name, arguments)`` of a chat tool call; ``"function": null`` names no tool."""
+    function = call.function
+    if function is None:
+        return call.id, None, ""
+    return call.id, function.name, function.arguments
 
 
 def _responses_loop(

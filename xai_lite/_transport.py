@@ -709,9 +709,10 @@ def _map_failure(
         if isinstance(exc, (ConnectionError, http.client.RemoteDisconnected)) or (
             isinstance(exc, http.client.BadStatusLine) and not str(exc).strip("'\" ")
         ):
-            # Over TLS, a close while the first request is written (a reused connection would
-            # have been replaced) may be a TLS 1.3 server refusing the client certificate.
-            hint = _CLIENT_CERT_HINT if stage == "send" and conn is not None and conn.context is not None else ""
+            # Over TLS, a close while the first request is written or before its answer (a reused
+            # connection would have been replaced) may be a TLS 1.3 server refusing the client
+            # certificate, its close having beaten its alert.
+            hint = _CLIENT_CERT_HINT if conn is not None and conn.context is not None else ""
             return NetworkError(
                 "%s closed the connection %s; the request may or may not have been processed%s"
                 % (host, "while the request was being sent" if stage == "send" else "without answering", hint),

@@ -5,7 +5,9 @@ Results are dataclasses whose attributes carry the xAI/OpenAI wire names
 written against the ``openai`` package reads them unchanged. Parsing keeps every field the
 server sent: one this module does not know is still an attribute and is returned by
 ``to_dict()``, so a new server field never breaks parsing. A field the server left out reads as
-its default (``None``, or ``[]`` for lists).
+its default (``None``, or ``[]`` for lists). A ``null`` the server sent stays ``null``, except
+``choices``: ``"choices": null`` reads as ``[]`` in completions as in stream chunks, so code that
+iterates or indexes it meets an empty list, never ``None``.
 
 Parsing is cheap on purpose (it runs once per stream chunk): the decoded JSON object becomes the
 instance's ``__dict__`` and only the nested objects are converted.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union, cast
 
 from ._repr import safe_repr
 
@@ -83,7 +85,7 @@ class WireObject:
 
     def to_dict(self) -> Dict[str, Any]:
         """The object as JSON-ready data: every wire field, known or not, nested ones included."""
-        return {key: _plain(value) for key, value in self.__dict__.items() if key[:1] != "_"}
+        return cast(Dict[str, Any], _plain(self))
 
     # repr and == as dataclasses write them, shared here instead of generated per class: each
     # generated method costs an exec() at import time (about 85 us apiece on CPython 3.11).
@@ -108,14 +110,46 @@ def _fields(obj: Any) -> Tuple[dataclasses.Field[Any], ...]:
     return dataclasses.fields(obj)
 
 
+_CONTAINERS = (WireObject, list, dict)
+_MAX_DEPTH = 100_000  # far deeper than JSON decodes; only data that contains itself gets here
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, WireObject):
-        return value.to_dict()
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
+    """``value`` as JSON-ready data: result objects become dicts, lists and dicts are copied.
+
+    It walks with a stack of its own rather than by recursion: json.loads decodes arrays nested
+    about as deep as the recursion limit, and a recursive copy (two frames a level) would raise
+    ``RecursionError`` on what the server sent.
+    """
+    if not isinstance(value, _CONTAINERS):
+        return value
+    top = _shell(value)
+    pending = [(value, top, 0)]
+    while pending:
+        source, target, depth = pending.pop()
+        if depth > _MAX_DEPTH:
+            raise ValueError("to_dict(): the data contains itself (or nests over %d levels)" % _MAX_DEPTH)
+        if isinstance(source, list):
+            pairs: Any = enumerate(source)
+        elif isinstance(source, dict):
+            pairs = source.items()
+        else:
+            pairs = [(key, item) for key, item in source.__dict__.items() if key[:1] != "_"]
+        for key, item in pairs:
+            if isinstance(item, _CONTAINERS):
+                if isinstance(item, WireObject) and type(item).to_dict is not WireObject.to_dict:
+                    target[key] = item.to_dict()  # a type with its own rule (Message leaves out None)
+                    continue
+                shell = _shell(item)
+                pending.append((item, shell, depth + 1))
+                item = shell
+            target[key] = item
+    return top
+
+
+def _shell(value: Any) -> Any:
+    """The empty copy of a container that _plain then fills in."""
+    return [None] * len(value) if isinstance(value, list) else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,8 +285,11 @@ class ChatCompletionMessage(WireObject):
         return self.__dict__.get("_parsed")
 
     def _json(self) -> Any:
-        # Sent back as history: only what a request message may carry.
-        return {k: v for k, v in self.to_dict().items() if v is not None and k != "refusal"}
+        # Sent back as history: only what a request message may carry. ``content`` stays, as ""
+        # or null as received: some servers (llama-cpp-python) refuse an assistant message without it.
+        message = {k: v for k, v in self.to_dict().items() if v is not None and k != "refusal"}
+        message.setdefault("content", self.content)
+        return message
 
 
 @dataclass(repr=False, eq=False)
@@ -367,11 +404,22 @@ class ChatCompletion(WireObject):
     _NESTED = (("choices", Choice, True), ("usage", Usage, False), ("output_files", OutputFile, True))
     _DEFAULTS = (("choices", list),)
 
+    @classmethod
+    def _parse(cls, data: Dict[str, Any], copy: bool = False) -> ChatCompletion:
+        return _choices_listed(super()._parse(data, copy))
+
     @property
     def request_id(self) -> Optional[str]:
         """The ``x-request-id`` response header, when the server sent one."""
         value = self.__dict__.get("_request_id")
         return value if isinstance(value, str) else None
+
+
+def _choices_listed(obj: _T) -> _T:
+    # "choices": null reads as no choices, so that callers iterating or indexing it never meet None.
+    if obj.__dict__["choices"] is None:
+        obj.__dict__["choices"] = []
+    return obj
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,7 +496,7 @@ class ChatCompletionChunk(WireObject):
         # The generic parser unrolled for the per-chunk hot path (about half its cost); it
         # builds exactly what WireObject._parse builds.
         if copy:
-            return super()._parse(data, copy)
+            return _choices_listed(super()._parse(data, copy))
         choices = data.get("choices")
         if choices is None:
             data["choices"] = []
@@ -462,7 +510,7 @@ class ChatCompletionChunk(WireObject):
                     parsed_delta = _new(ChoiceDelta)
                     parsed_delta.__dict__ = delta
                     choice["delta"] = parsed_delta
-                elif "delta" not in choice:
+                else:  # left out, or null
                     choice["delta"] = ChoiceDelta()
                 logprobs = choice.get("logprobs")
                 if logprobs is not None:
