@@ -248,8 +248,12 @@ class ChatCompletionMessage(WireObject):
         return self.__dict__.get("_parsed")
 
     def _json(self) -> Any:
-        # Sent back as history: only what a request message may carry.
-        return {k: v for k, v in self.to_dict().items() if v is not None and k != "refusal"}
+        # Sent back as history: only what a request message may carry. ``content`` stays, as
+        # received ("" or null; null if the server left it out): some servers (llama-cpp-python)
+        # refuse an assistant message without it.
+        data = {k: v for k, v in self.to_dict().items() if (v is not None or k == "content") and k != "refusal"}
+        data.setdefault("content", None)
+        return data
 
 
 @dataclass(repr=False, eq=False)
