@@ -25,17 +25,19 @@ from typing import (
     Union,
     cast,
 )
-from urllib.parse import urlencode
 
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_EVENT_CHARS,
     DEFAULT_MAX_RESPONSE_BYTES,
+    MAX_BODY_BYTES,
     UNSET,
     Timeout,
     TimeoutTypes,
     Unset,
+    check_flag,
+    check_number,
     validate_base_url,
     validate_headers,
 )
@@ -44,7 +46,9 @@ from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
 from ._streaming import ChatStream
 from ._transport import _FROM_ENV, Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
-from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
+from ._wire import (
+    decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, query_string, safe_location,
+)
 from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, sanitize
 from .types import WireObject
 
@@ -124,7 +128,9 @@ class Client:
         endpoints: Optional[Sequence[str]] = None,
         failover: Optional[FailoverPolicy] = None,
     ) -> None:
-        self._allow_insecure_http = bool(allow_insecure_http)
+        check_flag("allow_insecure_http", allow_insecure_http, optional=False)
+        check_flag("check_key_format", check_key_format, optional=False)
+        self._allow_insecure_http = allow_insecure_http
         endpoint_urls: Optional[List[str]] = None
         if endpoints is not None or failover is not None:
             from .reliability._pipeline import endpoint_urls as check_endpoints
@@ -317,8 +323,10 @@ class Client:
             headers.setdefault("content-type", "application/json")
         limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)
         target = path
-        if extra_query:
-            target += ("&" if "?" in target else "?") + urlencode(extra_query, doseq=True)
+        if extra_query is not None:
+            query = query_string(extra_query)
+            if query:
+                target += ("&" if "?" in target else "?") + query
         deadline = time.monotonic() + limits.total if limits.total is not None else None
         request = Request(method, target, headers, payload, deadline, limits.connect, limits.read, limits.total)
         return request, headers["x-client-request-id"]
@@ -453,9 +461,8 @@ class Client:
 
 
 def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidArgumentError("%s must be a positive number of bytes, not %r" % (name, value))
-    return value
+    check_number("", name, value, minimum=1, integer=True, maximum=MAX_BODY_BYTES, kind="a number of bytes")
+    return cast(int, value)
 
 
 def _ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:

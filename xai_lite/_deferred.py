@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Union
 
 from ._wire import parse_result, path_segment
-from ._config import DEFAULT_MAX_ERROR_BYTES, UNSET, Timeout, TimeoutTypes, Unset
+from ._config import DEFAULT_MAX_ERROR_BYTES, UNSET, Timeout, TimeoutTypes, Unset, check_number
 from .errors import InvalidArgumentError, NotFoundError, RequestTimeoutError, XaiError
 from .types import ChatCompletion, WireObject
 
@@ -121,8 +121,7 @@ class DeferredCompletions:
         "deadline"``); the result stays on the server, so ``wait`` can be called again. No poll
         runs past the deadline: each one's time limits are cut to the time left."""
         for name, value in (("timeout", timeout), ("interval", interval)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise InvalidArgumentError("%s must be a positive number of seconds, not %r" % (name, value))
+            check_number("wait", name, value, inclusive=False, kind="a number of seconds")
         path_segment(request_id, "request_id")  # a bad id fails now, not after the first sleep
         deadline = time.monotonic() + timeout
         limits = self._client.timeout

@@ -24,9 +24,9 @@ from typing import (
     overload,
 )
 
-from ._chat import LIVE_SEARCH_REMOVED
+from ._chat import LIVE_SEARCH_REMOVED, check_flags
 from ._client import Client
-from ._wire import path_segment
+from ._wire import path_segment, query_string
 from ._config import DEFAULT_MAX_EVENT_CHARS, UNSET, TimeoutTypes, Unset
 from ._streaming import _JSON, EventStream, _loads, _mid_stream, _StreamState
 from ._structured import OutputSpec
@@ -261,7 +261,9 @@ class Responses:
             raise InvalidArgumentError("order must be 'asc' or 'desc', not %r" % (order,))
         path = "/responses/%s/input_items" % path_segment(response_id, "response_id")
         query: Dict[str, Any] = {k: v for k, v in (("limit", limit), ("order", order), ("after", after)) if v is not None}
-        query.update(extra_query or {})
+        if extra_query is not None:
+            query_string(extra_query)  # a bad extra_query fails here, not in the merge below
+            query.update(extra_query)
         page = self._client._request(
             "GET", path, expect="data", cls=InputItemsPage, extra_headers=extra_headers, extra_query=query or None,
             timeout=timeout,
@@ -301,6 +303,7 @@ def responses_body(
     """Check the arguments of a Responses request and build its JSON body."""
     if not isinstance(model, str) or not model:
         raise InvalidArgumentError("model must be a non-empty string such as 'grok-4'")
+    check_flags(stream, params, extra_body, ("stream",))
     if "search_parameters" in params or (extra_body and "search_parameters" in extra_body):
         raise InvalidArgumentError(LIVE_SEARCH_REMOVED)
     unknown = set(params) - RESPONSE_FIELDS

@@ -4,9 +4,10 @@ request ids, and turning a decoded body into a result object."""
 from __future__ import annotations
 
 import json
+import math
 import os
-from typing import Any, Dict, Tuple, Type, TypeVar
-from urllib.parse import quote
+from typing import Any, Dict, List, Mapping, Tuple, Type, TypeVar
+from urllib.parse import quote, urlencode
 
 from ._config import DEFAULT_MAX_REQUEST_BYTES
 from ._secrets import Secret
@@ -22,6 +23,7 @@ __all__ = [
     "new_request_id",
     "parse_result",
     "path_segment",
+    "query_string",
     "safe_location",
 ]
 
@@ -97,6 +99,37 @@ def path_segment(value: str, what: str) -> str:
     if not isinstance(value, str) or not value or value in (".", ".."):
         raise InvalidArgumentError("%s must be a non-empty id, not %r" % (what, value))
     return quote(value, safe="")
+
+
+def query_string(query: object, source: str = "extra_query") -> str:
+    """``query`` (a mapping of names to values) as a URL query string, without the ``?``.
+
+    Names are strings; values are strings, ints, finite floats or bools (sent as ``true`` and
+    ``false``, as httpx sends them), or a list or tuple of those, which repeats the name. Anything
+    else raises :class:`InvalidArgumentError` naming ``source``, before any request is made.
+    """
+    if not isinstance(query, Mapping):
+        raise InvalidArgumentError(
+            "%s must be a mapping of names to values such as {'limit': 10}, not %s" % (source, type(query).__name__)
+        )
+    pairs: List[Tuple[str, str]] = []
+    for name, value in query.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError("%s: the names must be non-empty strings, not %r" % (source, name))
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            pairs.append((name, _query_value(item, source, name)))
+    return urlencode(pairs)
+
+
+def _query_value(value: object, source: str, name: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value)):
+        return str(value)
+    raise InvalidArgumentError(
+        "%s: the value of %r must be a str, int, finite float or bool (or a list of them), not %s"
+        % (source, name, repr(value) if isinstance(value, float) else type(value).__name__)
+    )
 
 
 def safe_location(location: str) -> str:
