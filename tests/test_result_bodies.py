@@ -4,10 +4,16 @@ bounds (issue 7 items 9, 13 and 25)."""
 
 from __future__ import annotations
 
-import pytest
-from harness import completion_body, scripted, tool_call_completion
+import json
+import pickle
+import tracemalloc
 
-from xai_lite import Conversation, run_tools, tool
+import pytest
+from harness import completion_body, response_body, scripted, tool_call_completion
+
+from xai_lite import ApiError, Conversation, HttpError, ServerError, run_tools, tool
+
+MiB = 1024 * 1024
 
 MESSAGES = [{"role": "user", "content": "Weather in Paris?"}]
 
@@ -44,3 +50,159 @@ def test_conversation_history_keeps_empty_content(serve, client_for):
     chat.send("Hi")
     chat.send("And?")
     assert server.requests[1].json["messages"][1] == {"role": "assistant", "content": ""}
+
+
+# -- item 9: an error next to the expected field ------------------------------------------------
+
+
+def assert_clean(error, canary):
+    """The error names no key: not in str, repr, args or its pickle."""
+    assert canary not in str(error) + repr(error) + repr(error.args) + repr(getattr(error, "body", None))
+    assert canary.encode() not in pickle.dumps(error)
+
+
+CALLS = {
+    "chat": ("choices", lambda c: c.chat.completions.create(model="grok-4", messages=MESSAGES)),
+    "deferred start": ("request_id", lambda c: c.chat.completions.create(model="grok-4", messages=MESSAGES, deferred=True)),
+    "deferred poll": ("choices", lambda c: c.chat.deferred.retrieve("req-1")),
+    "models list": ("data", lambda c: c.models.list()),
+    "model": ("id", lambda c: c.models.retrieve("grok-4")),
+    "responses": ("output", lambda c: c.responses.create(model="grok-4", input="Hi")),
+    "response retrieve": ("output", lambda c: c.responses.retrieve("resp-1")),
+    "response delete": ("deleted", lambda c: c.responses.delete("resp-1")),
+    "input items": ("data", lambda c: c.responses.input_items("resp-1")),
+    "compact": ("output", lambda c: c.responses.compact(model="grok-4", input="Hi")),
+}
+
+
+@pytest.mark.parametrize("endpoint", list(CALLS))
+def test_a_200_with_an_error_next_to_the_expected_field_raises(serve, client_for, canary, endpoint):
+    """B11 (issue 7 item 9): {"choices": [], "error": {...}} and {"object": "list", "data": [],
+    "error": {...}} came back as empty successes; every JSON endpoint raises the error, even with
+    the field it expects present, and the key the server echoed is masked."""
+    field, call = CALLS[endpoint]
+    body = {"object": "list", field: [], "error": {"message": "quota gone for " + canary, "type": "upstream"}}
+    server = serve(scripted(body))
+    with pytest.raises(ApiError, match="quota gone for") as info:
+        call(client_for(server))
+    assert info.value.status_code == 200 and type(info.value) is ApiError
+    assert_clean(info.value, canary)
+
+
+def test_the_error_maps_as_on_the_stream_path(serve, client_for, canary):
+    """B11: the status the error carries picks the class, as for an error event in a stream:
+    a 200 holding {"error": {"code": 503}} next to its choices is a ServerError (503) both ways."""
+    error = {"message": "upstream timed out", "code": 503}
+    server = serve(scripted({"choices": [], "error": error}))
+    client = client_for(server)
+    with pytest.raises(ServerError, match="upstream timed out") as plain:
+        client.chat.completions.create(model="grok-4", messages=MESSAGES)
+    streamed = serve(lambda request, reply: reply.sse([{"choices": [], "error": error}]))
+    with pytest.raises(ServerError, match="upstream timed out") as stream_info:
+        for _ in client_for(streamed).chat.completions.create(model="grok-4", messages=MESSAGES, stream=True):
+            pass
+    assert plain.value.status_code == stream_info.value.status_code == 503
+    assert plain.value.code == stream_info.value.code
+    assert_clean(plain.value, canary)
+
+
+def test_a_failed_response_keeps_its_own_error(serve, client_for):
+    """A Response with status "failed" carries its error as a field (as the stream's
+    response.failed event does): it is returned, not raised."""
+    failed = response_body(output=[], status="failed", error={"code": "server_error", "message": "model crashed"})
+    server = serve(scripted(failed))
+    response = client_for(server).responses.create(model="grok-4", input="Hi")
+    assert response.status == "failed" and response.error == {"code": "server_error", "message": "model crashed"}
+    with pytest.raises(ApiError, match="model crashed"):  # a chat completion has no such field
+        client_for(serve(scripted(dict(completion_body(), status="failed", error=failed["error"])))).chat.completions.create(
+            model="grok-4", messages=MESSAGES
+        )
+
+
+# -- item 13: memory bounds for hostile bodies -----------------------------------------------------
+
+
+def tiny_objects(field, size):
+    """A JSON object whose ``field`` is a list of empty objects, ``size`` bytes long."""
+    head, tail = b'{"object":"list","%s":[' % field.encode(), b"{}]}"
+    return head + b"{}," * ((size - len(head) - len(tail)) // 3) + tail
+
+
+def traced(call):
+    """Run ``call`` under tracemalloc; return (the exception it raised, peak bytes)."""
+    tracemalloc.start()
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - the caller checks what it was
+        error = exc
+    else:
+        error = None
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return error, peak
+
+
+@pytest.mark.parametrize(
+    "endpoint,field,size,options",
+    [
+        ("models list", "data", 4 * MiB - 64, {}),
+        ("chat", "choices", 4 * MiB - 64, {"max_response_bytes": 4 * MiB}),
+        ("responses", "output", 4 * MiB - 64, {"max_response_bytes": 4 * MiB}),
+        ("chat", "choices", 8 * MiB, {}),
+    ],
+    ids=["models-4MiB", "chat-4MiB-cap", "responses-4MiB-cap", "chat-default-cap"],
+)
+def test_a_body_of_tiny_objects_is_refused_within_a_memory_bound(serve, client_for, canary, endpoint, field, size,
+                                                                 options):
+    """L5/F10 (issue 7 item 13): {"data":[{},{},...]} just under the byte cap used to expand to
+    ~45x its size (1.5 GiB for 32 MiB, 11 M objects). A body may hold one object or array per
+    16 bytes of its endpoint's cap (the models list: 4 MiB, so 256 Ki), so it is refused before
+    parsing, with the traced peak under twice the body plus 2 MiB (the bytes, and a copy
+    http.client may make while reading them)."""
+    body = tiny_objects(field, size)
+    raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    server = serve(lambda request, reply: reply.send(raw))  # built beforehand: the trace sees the client only
+    client = client_for(server, **options)
+    error, peak = traced(lambda: CALLS[endpoint][1](client))
+    assert isinstance(error, HttpError) and not isinstance(error, ApiError), error
+    assert "JSON objects and arrays" in str(error)
+    assert peak <= 2 * len(body) + 2 * MiB, "peak %.1f MiB for a %.1f MiB body" % (peak / MiB, len(body) / MiB)
+    assert_clean(error, canary)
+
+
+@pytest.mark.parametrize(
+    "endpoint,field,size",
+    [("models list", "data", 4 * MiB + 100), ("model", "id", MiB + 100), ("response delete", "deleted", MiB + 100),
+     ("deferred start", "request_id", MiB + 100)],
+)
+def test_small_endpoints_have_small_caps(serve, client_for, canary, endpoint, field, size):
+    """F10 (issue 7 item 13): the models list takes at most 4 MiB, one model, a deletion receipt
+    and a deferred request id at most 1 MiB, whatever max_response_bytes (32 MiB) allows."""
+    body = json.dumps({field: "x", "pad": "p" * size}).encode()
+    server = serve(lambda request, reply: reply.respond(200, body))
+    with pytest.raises(HttpError, match="over the %d-byte limit" % (4 * MiB if endpoint == "models list" else MiB)) as info:
+        CALLS[endpoint][1](client_for(server))
+    assert_clean(info.value, canary)
+
+
+def test_dense_and_brace_heavy_real_bodies_are_read(serve, client_for):
+    """The container limit counts structure, not braces in strings: a 3 MiB answer made of
+    braces, a logprobs-dense completion (~1 object or array per 25 bytes) near a 4 MiB cap, and a
+    models list of 5,000 models are all read whole."""
+    client = client_for(serve(scripted(completion_body("{[" * (3 * MiB // 2)))), max_response_bytes=4 * MiB)
+    assert len(client.chat.completions.create(model="grok-4", messages=MESSAGES).choices[0].message.content) == 3 * MiB
+    top = [{"token": "ab", "logprob": -1.25, "bytes": [97, 98]}] * 2
+    tokens = [{"token": "ab", "logprob": -0.5, "bytes": [97, 98], "top_logprobs": top}] * 20000
+    dense = completion_body("ab" * 20000)
+    dense["choices"][0]["logprobs"] = {"content": tokens}
+    encoded = json.dumps(dense).encode()
+    assert 3 * MiB < len(encoded) < 4 * MiB and len(encoded) / (encoded.count(b"{") + encoded.count(b"[")) < 30
+    client = client_for(serve(lambda request, reply: reply.respond(200, encoded)), max_response_bytes=4 * MiB)
+    logprobs = client.chat.completions.create(model="grok-4", messages=MESSAGES).choices[0].logprobs
+    assert len(logprobs.content) == 20000
+    models = {"object": "list", "data": [
+        {"id": "vendor/model-%d" % i, "object": "model", "created": 1, "owned_by": "vendor",
+         "description": "A model. " * 20, "pricing": {"prompt": "0.000001", "completion": "0.000002"}}
+        for i in range(5000)]}
+    assert len(client_for(serve(scripted(models))).models.list()) == 5000

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Union, overload
 
-from ._config import UNSET, TimeoutTypes, Unset, check_flag
+from ._config import MAX_LIST_BYTES, MAX_SMALL_BYTES, UNSET, TimeoutTypes, Unset, check_flag
 from ._streaming import ChatStream
 from ._wire import path_segment
 from .errors import InvalidArgumentError
@@ -234,7 +234,7 @@ class Models:
     ) -> ModelList:
         """``GET /v1/models``: every model, iterable (``for m in client.models.list()``)."""
         return self._client._request(
-            "GET", "/models", expect="data", cls=ModelList,
+            "GET", "/models", expect="data", cls=ModelList, cap=MAX_LIST_BYTES,
             extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
         )
 
@@ -248,7 +248,7 @@ class Models:
     ) -> Model:
         """``GET /v1/models/{model}``: one model (404 :class:`NotFoundError` if unknown)."""
         return self._client._request(
-            "GET", "/models/" + path_segment(model, "model"), expect="id", cls=Model,
+            "GET", "/models/" + path_segment(model, "model"), expect="id", cls=Model, cap=MAX_SMALL_BYTES,
             extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
         )
 

@@ -31,6 +31,7 @@ from ._config import (
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_EVENT_CHARS,
     DEFAULT_MAX_RESPONSE_BYTES,
+    JSON_BYTES_PER_CONTAINER,
     MAX_BODY_BYTES,
     UNSET,
     Timeout,
@@ -43,7 +44,7 @@ from ._config import (
 )
 from ._chat import Chat, Models
 from ._secrets import HiddenBytes, Secret, load_api_key, make_scrubber
-from ._streaming import ChatStream
+from ._streaming import ChatStream, embedded_status
 from ._transport import _FROM_ENV, Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
 from ._wire import (
@@ -281,17 +282,19 @@ class Client:
         *,
         expect: str,
         cls: Type[_W],
+        cap: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, Any]] = None,
         timeout: Union[TimeoutTypes, Unset] = UNSET,
     ) -> _W:
         """One JSON call: send, check, read a JSON object holding ``expect``, parse it as ``cls``.
+        ``cap`` is the endpoint's own body cap, if it carries little (see :meth:`_json`).
         The body is read inside the attempt, so reliability policies see a body that fails
         (a reset, a timeout, malformed JSON) as that attempt's failure."""
         request, request_id = self._prepare(method, path, body, False, extra_headers, extra_query, timeout)
 
         def read(exchange: Exchange) -> _W:
-            return parse_result(cls, self._json(exchange, expect), exchange)
+            return parse_result(cls, self._json(exchange, expect, cls, cap), exchange)
 
         return cast(_W, self._call(request, request_id, read))
 
@@ -391,17 +394,26 @@ class Client:
         body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
         return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
 
-    def _json(self, exchange: Exchange, expect: str) -> Dict[str, Any]:
-        """Read a JSON object body that must hold the key ``expect``; a 2xx body that holds an
-        ``error`` instead (xAI sends ``{"code","error"}`` with status 200) raises it."""
-        result = self._read_json(exchange, expect)
+    def _json(self, exchange: Exchange, expect: str, cls: Type[WireObject], cap: Optional[int] = None) -> Dict[str, Any]:
+        """Read a JSON object body that must hold the key ``expect``, to be parsed as ``cls``.
+
+        A 2xx body with an ``error`` raises it, as the stream path does: xAI sends
+        ``{"code","error"}`` with status 200, and proxies send ``{"choices": [], "error": ...}``.
+        Only a result type with an ``error`` field of its own keeps one, when the body says it
+        failed (a Response with ``status: "failed"``). The body may be ``max_response_bytes``
+        long, or ``cap`` if smaller, and hold one JSON object or array per
+        ``JSON_BYTES_PER_CONTAINER`` bytes of that limit."""
+        result = self._read_json(exchange, expect, cls, cap)
         if isinstance(result, XaiError):
             raise result
         return result
 
-    def _read_json(self, exchange: Exchange, expect: str) -> Union[Dict[str, Any], XaiError]:
+    def _read_json(
+        self, exchange: Exchange, expect: str, cls: Type[WireObject], cap: Optional[int]
+    ) -> Union[Dict[str, Any], XaiError]:
         content_type = exchange.headers.get("content-type", "")
-        body = exchange.read_body(self._max_response_bytes)
+        limit = self._max_response_bytes if cap is None else min(cap, self._max_response_bytes)
+        body = exchange.read_body(limit)
         status = exchange.status
         if not is_json(content_type):
             return HttpError(
@@ -409,7 +421,7 @@ class Client:
                 % (describe_type(content_type), len(body), excerpt(body, scrub=self._scrub)),
                 status_code=status,
             )
-        data, problem = decode_json(body)
+        data, problem = decode_json(body, limit // JSON_BYTES_PER_CONTAINER)
         if problem:
             return HttpError(
                 "could not read the response body (%d bytes): %s: %s" % (len(body), problem, excerpt(body, scrub=self._scrub)),
@@ -420,9 +432,10 @@ class Client:
                 "expected a JSON object but got %s: %s" % (type(data).__name__, excerpt(body, scrub=self._scrub)),
                 status_code=status,
             )
+        failed = data.get("status") == "failed" and "error" in getattr(cls, "__dataclass_fields__", ())
+        if data.get("error") is not None and not failed:
+            return api_error(embedded_status(data) or status, exchange.reason, exchange.headers, body, scrub=self._scrub)
         if expect not in data:
-            if data.get("error") is not None:
-                return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
             return HttpError(
                 "the response has no %r field: %s" % (expect, excerpt(body, scrub=self._scrub)), status_code=status
             )

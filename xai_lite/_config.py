@@ -23,8 +23,11 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_TOTAL_TIMEOUT",
+    "JSON_BYTES_PER_CONTAINER",
     "MAX_BODY_BYTES",
+    "MAX_LIST_BYTES",
     "MAX_SETTING",
+    "MAX_SMALL_BYTES",
     "UNSET",
     "Timeout",
     "TimeoutTypes",
@@ -54,6 +57,19 @@ DEFAULT_TOTAL_TIMEOUT = 1620.0
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 # An error body: 1 MiB, as xai-sdk-ts; no real error message comes near it.
 DEFAULT_MAX_ERROR_BYTES = 1024 * 1024
+# Endpoints that carry little get caps of their own, never above max_response_bytes:
+# the models list, 4 MiB: xAI's lists about 20 models in ~10 KB, and aggregators listing hundreds
+# of models with descriptions and prices send about 1 MB;
+MAX_LIST_BYTES = 4 * 1024 * 1024
+# one model, a deletion receipt or the id of a deferred request, 1 MiB (an error body's cap):
+# each is under 2 KB.
+MAX_SMALL_BYTES = 1024 * 1024
+# Parsed JSON costs far more than its text: each object or array takes about 140 bytes once
+# parsed and wrapped, from as little as 3 bytes of text ("{},"), so 32 MiB of it made 1.5 GiB.
+# A JSON body may hold one object or array per 16 bytes of its endpoint's size cap (2 Mi for
+# 32 MiB), which bounds what parsing takes to about 10x the cap. Dense real bodies stay under it:
+# logprobs use one per ~25 bytes.
+JSON_BYTES_PER_CONTAINER = 16
 # One SSE line or event: 32 Mi characters. A Responses stream's final event repeats the whole
 # response, which may hold generated images (reliability.md L5).
 DEFAULT_MAX_EVENT_CHARS = 32 * 1024 * 1024

@@ -27,7 +27,7 @@ from typing import (
 from ._chat import LIVE_SEARCH_REMOVED, check_flags
 from ._client import Client
 from ._wire import path_segment, query_string
-from ._config import DEFAULT_MAX_EVENT_CHARS, UNSET, TimeoutTypes, Unset
+from ._config import DEFAULT_MAX_EVENT_CHARS, MAX_SMALL_BYTES, UNSET, TimeoutTypes, Unset
 from ._streaming import _JSON, EventStream, _loads, _mid_stream, _StreamState
 from ._structured import OutputSpec
 from ._tools import prepare_tools
@@ -237,7 +237,7 @@ class Responses:
         """``DELETE /v1/responses/{id}``: delete a stored response."""
         return self._client._request(
             "DELETE", "/responses/" + path_segment(response_id, "response_id"), expect="deleted", cls=ResponseDeleted,
-            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
+            cap=MAX_SMALL_BYTES, extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
         )
 
     def input_items(
