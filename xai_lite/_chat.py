@@ -264,7 +264,9 @@ def check_flags(stream: object, params: Mapping[str, Any], extra_body: object, c
     if extra_body is None:
         return
     if not isinstance(extra_body, Mapping):
-        raise InvalidArgumentError("extra_body must be a mapping of field names to values, not %s" % type(extra_body).__name__)
+        raise InvalidArgumentError(
+            "extra_body must be a mapping of field names to values, not %s" % type(extra_body).__name__
+        )
     for name in control:
         if name in extra_body:
             raise InvalidArgumentError(

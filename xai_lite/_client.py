@@ -394,7 +394,9 @@ class Client:
         body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
         return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
 
-    def _json(self, exchange: Exchange, expect: str, cls: Type[WireObject], cap: Optional[int] = None) -> Dict[str, Any]:
+    def _json(
+        self, exchange: Exchange, expect: str, cls: Type[WireObject], cap: Optional[int] = None
+    ) -> Dict[str, Any]:
         """Read a JSON object body that must hold the key ``expect``, to be parsed as ``cls``.
 
         A 2xx body with an ``error`` raises it, as the stream path does: xAI sends
@@ -432,9 +434,9 @@ class Client:
                 "expected a JSON object but got %s: %s" % (type(data).__name__, excerpt(body, scrub=self._scrub)),
                 status_code=status,
             )
-        failed = data.get("status") == "failed" and "error" in getattr(cls, "__dataclass_fields__", ())
-        if data.get("error") is not None and not failed:
-            return api_error(embedded_status(data) or status, exchange.reason, exchange.headers, body, scrub=self._scrub)
+        if data.get("error") is not None and not _keeps_error(cls, data):
+            status = embedded_status(data) or status
+            return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
         if expect not in data:
             return HttpError(
                 "the response has no %r field: %s" % (expect, excerpt(body, scrub=self._scrub)), status_code=status
@@ -476,6 +478,12 @@ class Client:
 def _positive_int(name: str, value: object) -> int:
     check_number("", name, value, minimum=1, integer=True, maximum=MAX_BODY_BYTES, kind="a number of bytes")
     return cast(int, value)
+
+
+def _keeps_error(cls: Type[WireObject], data: Dict[str, Any]) -> bool:
+    """Whether ``data``'s error is a field of the ``cls`` result rather than the server's error:
+    only for a type with an ``error`` field, in a body that says it failed."""
+    return data.get("status") == "failed" and "error" in getattr(cls, "__dataclass_fields__", ())
 
 
 def _ssl_context(ca_file: Optional[str]) -> ssl.SSLContext:

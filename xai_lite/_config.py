@@ -173,7 +173,7 @@ def check_number(
     else:
         wanted = "%s from %s%s" % (noun, _number(minimum), "" if inclusive else " (excluded)")
     if maximum != math.inf:
-        wanted += ", at most %s" % _number(maximum) if minimum == 0 and not inclusive else " to %s" % _number(maximum)
+        wanted += (", at most %s" if minimum == 0 and not inclusive else " to %s") % _number(maximum)
     raise InvalidArgumentError("%s: %s must be %s%s" % (setting, name, wanted, ", " + note if note else ""))
 
 

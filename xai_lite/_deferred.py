@@ -149,7 +149,8 @@ def start(client: Client, body: Dict[str, Any], stream: Optional[bool], **option
     if stream:
         raise InvalidArgumentError("a deferred completion cannot be streamed; drop stream=True or deferred=True")
     handle = client._request(
-        "POST", "/chat/completions", body, expect="request_id", cls=DeferredChatCompletion, cap=MAX_SMALL_BYTES, **options
+        "POST", "/chat/completions", body, expect="request_id", cls=DeferredChatCompletion, cap=MAX_SMALL_BYTES,
+        **options,
     )
     handle.__dict__["_client"] = client
     return handle
