@@ -1,6 +1,7 @@
 """Out-of-range numbers, query parameters of the wrong type and flags that are not bools are
-refused with an InvalidArgumentError naming the setting, before any connection (B5-B7 extended,
-and B16-B17 added by issue 7 items 17 and 18)."""
+refused with an InvalidArgumentError naming the setting, before any connection: B5-B7 extended
+to huge and tiny numbers (issue 7 item 17), and two new cases, B16 "flags are True, False or None"
+(item 18) and B17 "extra_query is a mapping of scalar values" (item 17)."""
 
 from __future__ import annotations
 

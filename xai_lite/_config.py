@@ -64,12 +64,13 @@ MAX_LIST_BYTES = 4 * 1024 * 1024
 # one model, a deletion receipt or the id of a deferred request, 1 MiB (an error body's cap):
 # each is under 2 KB.
 MAX_SMALL_BYTES = 1024 * 1024
-# Parsed JSON costs far more than its text: each object or array takes about 140 bytes once
-# parsed and wrapped, from as little as 3 bytes of text ("{},"), so 32 MiB of it made 1.5 GiB.
-# A JSON body may hold one object or array per 16 bytes of its endpoint's size cap (2 Mi for
-# 32 MiB), which bounds what parsing takes to about 10x the cap. Dense real bodies stay under it:
-# logprobs use one per ~25 bytes.
-JSON_BYTES_PER_CONTAINER = 16
+# Parsed JSON costs far more than its text: an object or array takes 70 to 420 bytes once parsed
+# and wrapped (an empty choice gets a message object), from as little as 3 bytes of text ("{},"),
+# so 32 MiB of "{}," made 1.5 to 4 GiB. A JSON body may hold one object or array per 32 bytes of
+# its endpoint's size cap (1 Mi for 32 MiB), which bounds what reading it takes to about 15x the
+# cap. Real bodies stay under it: the densest, logprobs, use one per ~26 bytes, so only a
+# logprobs body past ~80 % of its cap needs a larger max_response_bytes.
+JSON_BYTES_PER_CONTAINER = 32
 # One SSE line or event: 32 Mi characters. A Responses stream's final event repeats the whole
 # response, which may hold generated images (reliability.md L5).
 DEFAULT_MAX_EVENT_CHARS = 32 * 1024 * 1024

@@ -79,7 +79,7 @@ def decode_json(body: bytes, max_containers: Optional[int] = None) -> Tuple[Any,
     With ``max_containers``, a body holding more JSON objects and arrays is not parsed (each
     costs ~140 bytes once parsed, from as little as 3 bytes of text)."""
     # Every object or array takes two bytes at least, so a body of up to twice the limit is not
-    # counted: with the 32 MiB cap, bodies under 4 MiB cost nothing more.
+    # counted: with the 32 MiB cap, bodies under 2 MiB cost nothing more.
     limit = max_containers
     if limit is not None and len(body) > 2 * limit and _containers(body, limit) > limit:
         return None, (
