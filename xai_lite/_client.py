@@ -88,7 +88,9 @@ class Client:
       except for loopback hosts or with ``allow_insecure_http=True``.
     - ``timeout``: a :class:`Timeout`, or seconds for the whole call (default: connect 5 s, read
       600 s, total 1,620 s); ``None`` disables every limit.
-    - ``max_response_bytes``: the largest JSON body accepted (32 MiB).
+    - ``max_response_bytes``: the largest JSON body accepted (32 MiB; the models list is capped at
+      4 MiB and other small answers at 1 MiB), which may hold one JSON object or array per 32
+      bytes of its cap.
     - ``default_headers``: headers sent with every request.
     - ``proxy``: an ``http://[user:pass@]host:port`` proxy used through CONNECT, ``None`` for no
       proxy; by default ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` decide.

@@ -27,7 +27,7 @@ from typing import (
 from ._chat import LIVE_SEARCH_REMOVED, check_flags
 from ._client import Client
 from ._wire import path_segment, query_string
-from ._config import DEFAULT_MAX_EVENT_CHARS, MAX_SMALL_BYTES, UNSET, TimeoutTypes, Unset
+from ._config import DEFAULT_MAX_EVENT_CHARS, MAX_SMALL_BYTES, UNSET, TimeoutTypes, Unset, check_number
 from ._streaming import _JSON, EventStream, _loads, _mid_stream, _StreamState
 from ._structured import OutputSpec
 from ._tools import prepare_tools
@@ -255,8 +255,8 @@ class Responses:
         20; ``order`` ``"asc"`` or ``"desc"``; ``after`` an item id) of the items a stored
         response was made from. ``page.next_page()`` fetches the next one and
         ``page.iter_all()`` walks them all."""
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100):
-            raise InvalidArgumentError("limit must be a number from 1 to 100, not %r" % (limit,))
+        if limit is not None:
+            check_number("input_items", "limit", limit, minimum=1, maximum=100, integer=True)
         if order is not None and order not in ("asc", "desc"):
             raise InvalidArgumentError("order must be 'asc' or 'desc', not %r" % (order,))
         path = "/responses/%s/input_items" % path_segment(response_id, "response_id")
