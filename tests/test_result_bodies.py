@@ -5,9 +5,11 @@ bounds (issue 7 items 9, 13 and 25)."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import subprocess
+import sys
 import traceback
-import tracemalloc
 
 import pytest
 from harness import completion_body, response_body, scripted, tool_call_completion
@@ -128,29 +130,18 @@ def test_a_failed_response_keeps_its_own_error(serve, client_for):
 # -- item 13: memory bounds for hostile bodies -----------------------------------------------------
 
 
-def tiny_objects(field, size):
-    """A JSON object whose ``field`` is a list of empty objects, ``size`` bytes long."""
-    head, tail = b'{"object":"list","%s":[' % field.encode(), b"{}]}"
-    return head + b"{}," * ((size - len(head) - len(tail)) // 3) + tail
+PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memory_probe.py")
 
 
-def traced(call):
-    """Run ``call`` under tracemalloc; return (the exception it raised, peak bytes)."""
-    tracemalloc.start()
-    try:
-        call()
-    except Exception as exc:  # noqa: BLE001 - the caller checks what it was
-        error = exc
-    else:
-        error = None
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return error, peak
+def probe(**spec):
+    """Run one call in a fresh interpreter (see memory_probe.py) and return its report."""
+    done = subprocess.run([sys.executable, PROBE, json.dumps(spec)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 @pytest.mark.parametrize(
-    "endpoint,field,size,options",
+    "call,field,size,options",
     [
         ("models list", "data", 4 * MiB - 64, {}),
         ("chat", "choices", 4 * MiB - 64, {"max_response_bytes": 4 * MiB}),
@@ -159,38 +150,27 @@ def traced(call):
     ],
     ids=["models-4MiB", "chat-4MiB-cap", "responses-4MiB-cap", "chat-default-cap"],
 )
-def test_a_body_of_tiny_objects_is_refused_within_a_memory_bound(serve, client_for, canary, endpoint, field, size,
-                                                                 options):
+def test_a_body_of_tiny_objects_is_refused_within_a_memory_bound(canary, call, field, size, options):
     """L5/F10 (issue 7 item 13): {"data":[{},{},...]} just under the byte cap used to expand to
     ~45x its size (1.5 GiB for 32 MiB, 11 M objects). A body may hold one object or array per
     32 bytes of its endpoint's cap (the models list: 4 MiB, so 128 Ki), so it is refused before
-    parsing, with the traced peak under twice the body plus 2 MiB (the bytes, and a copy
-    http.client may make while reading them)."""
-    body = tiny_objects(field, size)
-    raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    server = serve(lambda request, reply: reply.send(raw))  # built beforehand: the trace sees the client only
-    client = client_for(server, **options)
-    error, peak = traced(lambda: CALLS[endpoint][1](client))
-    assert isinstance(error, HttpError) and not isinstance(error, ApiError), error
-    assert "JSON objects and arrays" in str(error)
-    assert peak <= 2 * len(body) + 2 * MiB, "peak %.1f MiB for a %.1f MiB body" % (peak / MiB, len(body) / MiB)
-    assert_clean(error, canary)
+    parsing, with the traced peak (in a subprocess) under twice the body plus 2 MiB: the bytes,
+    and a copy http.client may make while reading them."""
+    report = probe(call=call, body="tiny", field=field, size=size, options=options, canary=canary)
+    assert report["error"] == "HttpError" and "JSON objects and arrays" in report["message"], report
+    assert report["peak"] <= 2 * report["body"] + 2 * MiB, "peak %.1f MiB" % (report["peak"] / MiB)
+    assert not report["leaks"]
 
 
-def test_the_worst_body_within_the_limits_stays_within_the_documented_bound(serve, client_for):
+def test_the_worst_body_within_the_limits_stays_within_the_documented_bound(canary):
     """L5 (issue 7 item 13): the costliest body still accepted, empty choices (each gets a message
     object) up to the container limit and a string up to the byte cap, is read with a traced
     peak under 16x the cap plus 2 MiB (the README says about 15x: 12x on 3.11, 15x on 3.8)."""
     cap = 4 * MiB
-    count = cap // 32 - 8
-    head = b'{"object":"chat.completion","choices":[' + b",".join([b"{}"] * count) + b'],"pad":"'
-    body = head + b"p" * (cap - len(head) - 2) + b'"}'
-    raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    client = client_for(serve(lambda request, reply: reply.send(raw)), max_response_bytes=cap)
-    result = []
-    error, peak = traced(lambda: result.append(client.chat.completions.create(model="grok-4", messages=MESSAGES)))
-    assert error is None and len(result[0].choices) == count
-    assert peak <= 16 * cap + 2 * MiB, "peak %.1f MiB" % (peak / MiB)
+    report = probe(call="chat", body="worst", field="choices", size=cap, options={"max_response_bytes": cap},
+                   canary=canary)
+    assert report["error"] is None and report["items"] == cap // 32 - 8, report
+    assert report["peak"] <= 16 * cap + 2 * MiB, "peak %.1f MiB" % (report["peak"] / MiB)
 
 
 @pytest.mark.parametrize(
