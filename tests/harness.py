@@ -653,7 +653,8 @@ def error_texts(error: BaseException) -> Iterator[str]:
 def _local_text(value: Any) -> str:
     """A local as ``capture_locals`` shows it, its ``repr`` (a str or bytes as it is: the same
     characters). A ``repr`` that raises fails the test, as it breaks those reports; only a
-    caller's data nested too deeply for any ``repr`` is passed over. Of a text over 4 MiB (a
+    caller's data nested too deeply for any ``repr``, or an int too long for one (Python 3.11's
+    digit limit), is passed over. Of a text over 4 MiB (a
     caller's request body: the library's own frames are cleared) its two ends are looked at."""
     if type(value) is str:  # exactly: a HiddenStr shows its masked repr
         text = value
@@ -664,6 +665,10 @@ def _local_text(value: Any) -> str:
             text = repr(value)
         except RecursionError:
             return ""
+        except ValueError:
+            if type(value) is int:  # a caller's 5,000-digit setting: no key in it
+                return ""
+            raise
     return text if len(text) <= 2 * _LARGE else text[:_LARGE] + "\n" + text[-_LARGE:]
 
 

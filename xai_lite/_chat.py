@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Union, overload
 
-from ._config import UNSET, TimeoutTypes, Unset
+from ._config import MAX_LIST_BYTES, MAX_SMALL_BYTES, UNSET, TimeoutTypes, Unset, check_flag
 from ._streaming import ChatStream
 from ._wire import path_segment
 from .errors import InvalidArgumentError
@@ -52,7 +52,17 @@ if TYPE_CHECKING:
 
 
 
-__all__ = ["CHAT_FIELDS", "LIVE_SEARCH_REMOVED", "Chat", "ChatCompletions", "MessageParam", "Models", "chat_body"]
+__all__ = [
+    "CHAT_FIELDS",
+    "FLAG_FIELDS",
+    "LIVE_SEARCH_REMOVED",
+    "Chat",
+    "ChatCompletions",
+    "MessageParam",
+    "Models",
+    "chat_body",
+    "check_flags",
+]
 
 MessageParam = Union[Message, ChatCompletionMessage, Mapping[str, Any]]
 
@@ -63,6 +73,11 @@ CHAT_FIELDS = frozenset(
     "safety_identifier search_parameters seed service_tier stop stream_options temperature "
     "tool_choice tools top_logprobs top_p user web_search_options".split()
 )
+
+# The request fields that are flags (chat's and the Responses API's): each must be True, False or
+# None. A truthy string ("false", "no") would have the client send, and the account pay for, a
+# request other than the one asked for.
+FLAG_FIELDS = ("background", "deferred", "logprobs", "parallel_tool_calls", "store")
 
 LIVE_SEARCH_REMOVED = (
     "search_parameters (Live Search) was removed by xAI: the API now answers it with 410 Gone. "
@@ -219,7 +234,7 @@ class Models:
     ) -> ModelList:
         """``GET /v1/models``: every model, iterable (``for m in client.models.list()``)."""
         return self._client._request(
-            "GET", "/models", expect="data", cls=ModelList,
+            "GET", "/models", expect="data", cls=ModelList, cap=MAX_LIST_BYTES,
             extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
         )
 
@@ -233,9 +248,31 @@ class Models:
     ) -> Model:
         """``GET /v1/models/{model}``: one model (404 :class:`NotFoundError` if unknown)."""
         return self._client._request(
-            "GET", "/models/" + path_segment(model, "model"), expect="id", cls=Model,
+            "GET", "/models/" + path_segment(model, "model"), expect="id", cls=Model, cap=MAX_SMALL_BYTES,
             extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
         )
+
+
+def check_flags(stream: object, params: Mapping[str, Any], extra_body: object, control: Iterable[str]) -> None:
+    """Check a request's flags and ``extra_body`` before anything is sent. ``control`` names the
+    fields the client itself acts on (``stream``, ``deferred``): ``extra_body`` may not set them,
+    or the request sent would not be the one whose answer the client reads."""
+    check_flag("stream", stream)
+    for name in FLAG_FIELDS:
+        if name in params:
+            check_flag(name, params[name])
+    if extra_body is None:
+        return
+    if not isinstance(extra_body, Mapping):
+        raise InvalidArgumentError(
+            "extra_body must be a mapping of field names to values, not %s" % type(extra_body).__name__
+        )
+    for name in control:
+        if name in extra_body:
+            raise InvalidArgumentError(
+                "extra_body must not set %r: pass %s= as an argument, which tells the client what answer to read"
+                % (name, name)
+            )
 
 
 def chat_body(
@@ -269,6 +306,7 @@ def chat_body(
             "create() got unexpected keyword argument(s) %s; send fields this client does not know "
             "with extra_body={...}" % ", ".join(sorted(map(repr, unknown)))
         )
+    check_flags(stream, params, extra_body, ("stream", "deferred"))
     if "search_parameters" in params or (extra_body and "search_parameters" in extra_body):
         raise InvalidArgumentError(LIVE_SEARCH_REMOVED)
     body: Dict[str, Any] = {"model": model, "messages": messages}

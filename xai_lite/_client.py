@@ -25,17 +25,20 @@ from typing import (
     Union,
     cast,
 )
-from urllib.parse import urlencode
 
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_EVENT_CHARS,
     DEFAULT_MAX_RESPONSE_BYTES,
+    JSON_BYTES_PER_CONTAINER,
+    MAX_BODY_BYTES,
     UNSET,
     Timeout,
     TimeoutTypes,
     Unset,
+    check_flag,
+    check_number,
     validate_base_url,
     validate_headers,
 )
@@ -43,11 +46,13 @@ from ._chat import Chat, Models
 from ._proxy import _FROM_ENV
 from ._repr import safe_repr
 from ._secrets import HiddenBytes, KeyMask, Secret, hide, load_api_key
-from ._streaming import ChatStream
+from ._streaming import ChatStream, embedded_status
 from ._tls import ClientCert, KeyPassword, TLSSettings, hide_password
 from ._transport import Exchange, HTTPTransport, Origin, Request
 from ._version import __version__
-from ._wire import decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, safe_location
+from ._wire import (
+    decode_json, describe_type, encode_json, is_json, new_request_id, parse_result, query_string, safe_location,
+)
 from .errors import HttpError, InvalidArgumentError, XaiError, api_error, excerpt, mask_error, reason_text
 from .types import WireObject
 
@@ -86,7 +91,9 @@ class Client:
       except for loopback hosts or with ``allow_insecure_http=True``.
     - ``timeout``: a :class:`Timeout`, or seconds for the whole call (default: connect 5 s, read
       600 s, total 1,620 s); ``None`` disables every limit.
-    - ``max_response_bytes``: the largest JSON body accepted (32 MiB).
+    - ``max_response_bytes``: the largest JSON body accepted (32 MiB; the models list is capped at
+      4 MiB and other small answers at 1 MiB), which may hold one JSON object or array per 32
+      bytes of its cap.
     - ``default_headers``: headers sent with every request.
     - ``proxy``: an ``http://[user:pass@]host:port`` proxy (``host:port`` means http), ``None``
       for no proxy; by default ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` decide. https goes
@@ -137,7 +144,9 @@ class Client:
         failover: Optional[FailoverPolicy] = None,
     ) -> None:
         api_key = hide(api_key)  # a traceback with locals of a refused argument shows no key
-        self._allow_insecure_http = bool(allow_insecure_http)
+        check_flag("allow_insecure_http", allow_insecure_http, optional=False)
+        check_flag("check_key_format", check_key_format, optional=False)
+        self._allow_insecure_http = allow_insecure_http
         client_key_password = hide_password(client_key_password)  # masked in any traceback's locals
         self._tls = TLSSettings(ca_file, client_cert, client_key_password, ssl_context)
         endpoint_urls: Optional[List[str]] = None
@@ -312,17 +321,19 @@ class Client:
         *,
         expect: str,
         cls: Type[_W],
+        cap: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, Any]] = None,
         timeout: Union[TimeoutTypes, Unset] = UNSET,
     ) -> _W:
         """One JSON call: send, check, read a JSON object holding ``expect``, parse it as ``cls``.
+        ``cap`` is the endpoint's own body cap, if it carries little (see :meth:`_json`).
         The body is read inside the attempt, so reliability policies see a body that fails
         (a reset, a timeout, malformed JSON) as that attempt's failure."""
         request, request_id = self._prepare(method, path, body, False, extra_headers, extra_query, timeout)
 
         def read(exchange: Exchange) -> _W:
-            return parse_result(cls, self._json(exchange, expect), exchange)
+            return parse_result(cls, self._json(exchange, expect, cls, cap), exchange)
 
         return cast(_W, self._call(request, request_id, read))
 
@@ -354,8 +365,10 @@ class Client:
             headers.setdefault("content-type", "application/json")
         limits = self._timeout if timeout is UNSET else Timeout.coerce(timeout)
         target = path
-        if extra_query:
-            target += ("&" if "?" in target else "?") + urlencode(extra_query, doseq=True)
+        if extra_query is not None:
+            query = query_string(extra_query)
+            if query:
+                target += ("&" if "?" in target else "?") + query
         deadline = time.monotonic() + limits.total if limits.total is not None else None
         request = Request(method, target, headers, payload, deadline, limits.connect, limits.read, limits.total)
         return request, headers["x-client-request-id"]
@@ -420,18 +433,29 @@ class Client:
         body = exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)
         return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
 
-    def _json(self, exchange: Exchange, expect: str) -> Dict[str, Any]:
-        """Read a JSON object body that must hold the key ``expect``; a 2xx body that holds an
-        ``error`` instead (xAI sends ``{"code","error"}`` with status 200) raises it."""
-        result = self._read_json(exchange, expect)
+    def _json(
+        self, exchange: Exchange, expect: str, cls: Type[WireObject], cap: Optional[int] = None
+    ) -> Dict[str, Any]:
+        """Read a JSON object body that must hold the key ``expect``, to be parsed as ``cls``.
+
+        A 2xx body with an ``error`` raises it, as the stream path does: xAI sends
+        ``{"code","error"}`` with status 200, and proxies send ``{"choices": [], "error": ...}``.
+        Only a result type with an ``error`` field of its own keeps one, when the body says it
+        failed (a Response with ``status: "failed"``). The body may be ``max_response_bytes``
+        long, or ``cap`` if smaller, and hold one JSON object or array per
+        ``JSON_BYTES_PER_CONTAINER`` bytes of that limit."""
+        result = self._read_json(exchange, expect, cls, cap)
         if isinstance(result, XaiError):
             mask_error(result, self._scrub)  # callers outside _call (deferred polls) get it masked too
             raise result
         return result
 
-    def _read_json(self, exchange: Exchange, expect: str) -> Union[Dict[str, Any], XaiError]:
+    def _read_json(
+        self, exchange: Exchange, expect: str, cls: Type[WireObject], cap: Optional[int]
+    ) -> Union[Dict[str, Any], XaiError]:
         content_type = exchange.headers.get("content-type", "")
-        body = exchange.read_body(self._max_response_bytes)
+        limit = self._max_response_bytes if cap is None else min(cap, self._max_response_bytes)
+        body = exchange.read_body(limit)
         status = exchange.status
         if not is_json(content_type):
             return HttpError(
@@ -439,7 +463,7 @@ class Client:
                 % (describe_type(content_type), len(body), excerpt(body, scrub=self._scrub)),
                 status_code=status,
             )
-        data, problem = decode_json(body)
+        data, problem = decode_json(body, limit // JSON_BYTES_PER_CONTAINER)
         if problem:
             return HttpError(
                 "could not read the response body (%d bytes): %s: %s" % (len(body), problem, excerpt(body, scrub=self._scrub)),
@@ -450,9 +474,10 @@ class Client:
                 "expected a JSON object but got %s: %s" % (type(data).__name__, excerpt(body, scrub=self._scrub)),
                 status_code=status,
             )
+        if data.get("error") is not None and not _keeps_error(cls, data):
+            status = embedded_status(data) or status
+            return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
         if expect not in data:
-            if data.get("error") is not None:
-                return api_error(status, exchange.reason, exchange.headers, body, scrub=self._scrub)
             return HttpError(
                 "the response has no %r field: %s" % (expect, excerpt(body, scrub=self._scrub)), status_code=status
             )
@@ -493,6 +518,12 @@ class Client:
 
 
 def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidArgumentError("%s must be a positive number of bytes, not %r" % (name, value))
-    return value
+    check_number("", name, value, minimum=1, integer=True, maximum=MAX_BODY_BYTES, kind="a number of bytes")
+    return cast(int, value)
+
+
+def _keeps_error(cls: Type[WireObject], data: Dict[str, Any]) -> bool:
+    """Whether ``data``'s error is a field of the ``cls`` result rather than the server's error:
+    only for a type with an ``error`` field, in a body that says it failed."""
+    return data.get("status") == "failed" and "error" in getattr(cls, "__dataclass_fields__", ())
+

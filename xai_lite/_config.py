@@ -23,10 +23,17 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_TOTAL_TIMEOUT",
+    "JSON_BYTES_PER_CONTAINER",
+    "MAX_BODY_BYTES",
+    "MAX_LIST_BYTES",
+    "MAX_SETTING",
+    "MAX_SMALL_BYTES",
     "UNSET",
     "Timeout",
     "TimeoutTypes",
     "Unset",
+    "check_flag",
+    "check_number",
     "validate_base_url",
     "validate_headers",
 ]
@@ -50,12 +57,34 @@ DEFAULT_TOTAL_TIMEOUT = 1620.0
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 # An error body: 1 MiB, as xai-sdk-ts; no real error message comes near it.
 DEFAULT_MAX_ERROR_BYTES = 1024 * 1024
+# Endpoints that carry little get caps of their own, never above max_response_bytes:
+# the models list, 4 MiB: xAI's lists about 20 models in ~10 KB, and aggregators listing hundreds
+# of models with descriptions and prices send about 1 MB;
+MAX_LIST_BYTES = 4 * 1024 * 1024
+# one model, a deletion receipt or the id of a deferred request, 1 MiB (an error body's cap):
+# each is under 2 KB.
+MAX_SMALL_BYTES = 1024 * 1024
+# Parsed JSON costs far more than its text: an object or array takes 70 to 420 bytes once parsed
+# and wrapped (an empty choice gets a message object), from as little as 3 bytes of text ("{},"),
+# so 32 MiB of "{}," made 1.5 to 4 GiB. A JSON body may hold one object or array per 32 bytes of
+# its endpoint's size cap (1 Mi for 32 MiB), which bounds what reading it takes to about 15x the
+# cap. Real bodies stay under it: the densest, logprobs, use one per ~26 bytes, so only a
+# logprobs body past ~80 % of its cap needs a larger max_response_bytes.
+JSON_BYTES_PER_CONTAINER = 32
 # One SSE line or event: 32 Mi characters. A Responses stream's final event repeats the whole
 # response, which may hold generated images (reliability.md L5).
 DEFAULT_MAX_EVENT_CHARS = 32 * 1024 * 1024
 # A JSON request body: 50 MiB, the largest upload xAI documents (Files API); a chat request with
 # a few 20 MiB images as base64 data URLs stays under it.
 DEFAULT_MAX_REQUEST_BYTES = 50 * 1024 * 1024
+
+# The largest value of any number setting: 10**6 (as seconds, 11.6 days; as a count or a rate per
+# second, a million). Far past anything useful, and far below where the stdlib breaks: socket
+# timeouts raise OverflowError above about 9.2e9 s, threading waits above TIMEOUT_MAX (49.7
+# days on Windows), and float() of an int above about 1.8e308.
+MAX_SETTING = 1_000_000
+# The largest max_response_bytes: 4 GiB, past any JSON body a client should hold in memory.
+MAX_BODY_BYTES = 1 << 32
 
 
 class Unset(enum.Enum):
@@ -87,7 +116,8 @@ class Timeout:
 
     def __post_init__(self) -> None:
         for name in ("connect", "read", "total"):
-            _check_seconds(name, getattr(self, name))
+            if getattr(self, name) is not None:
+                _check_seconds("Timeout", name, getattr(self, name))
         if self.connect is not None and self.total is not None and self.connect > self.total:
             raise InvalidArgumentError(
                 "Timeout(connect=%r) is longer than total=%r; the total bounds the whole call, "
@@ -101,26 +131,73 @@ class Timeout:
             return value
         if value is None:
             return cls(connect=None, read=None, total=None)
-        _check_seconds("timeout", value)
-        seconds = float(value)
+        seconds = _check_seconds("", "timeout", value)
         return cls(connect=min(DEFAULT_CONNECT_TIMEOUT, seconds), read=seconds, total=seconds)
 
 
 TimeoutTypes = Union[Timeout, float, int, None]
 
 
-def _check_seconds(name: str, value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _check_seconds(owner: str, name: str, value: object) -> float:
+    return check_number(owner, name, value, inclusive=False, kind="a number of seconds", note="or None for no limit")
+
+
+def check_number(
+    owner: str,
+    name: str,
+    value: object,
+    *,
+    minimum: float = 0.0,
+    inclusive: bool = True,
+    integer: bool = False,
+    maximum: float = MAX_SETTING,
+    kind: str = "",
+    note: str = "",
+) -> float:
+    """``value`` as a float, if it is a number (an ``int`` if ``integer``; never a ``bool``) from
+    ``minimum`` (excluded unless ``inclusive``) to ``maximum``. Otherwise raise
+    :class:`InvalidArgumentError` naming the setting as ``owner(name=value)``, or ``name=value``
+    without an owner; ``kind`` names what is wanted ("a number of seconds") and ``note`` is added.
+
+    The one check of every number setting: timeouts, sizes and the reliability policies' numbers.
+    """
+    ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
+    # Compared as given: comparing an int with a float is exact in Python, where float() of a huge
+    # int (or math.isfinite of it) raises OverflowError. NaN fails both comparisons.
+    if ok and (value >= minimum if inclusive else value > minimum) and value <= maximum:  # type: ignore[operator]
+        return float(value)  # type: ignore[arg-type]
+    shown = _shown(value)
+    setting = "%s(%s=%s)" % (owner, name, shown) if owner else "%s=%s" % (name, shown)
+    noun = kind or ("an integer" if integer else "a number")
+    if minimum == 0 and not inclusive:
+        wanted = "a positive " + noun.split(" ", 1)[1]
+    else:
+        wanted = "%s from %s%s" % (noun, _number(minimum), "" if inclusive else " (excluded)")
+    if maximum != math.inf:
+        wanted += (", at most %s" if minimum == 0 and not inclusive else " to %s") % _number(maximum)
+    raise InvalidArgumentError("%s: %s must be %s%s" % (setting, name, wanted, ", " + note if note else ""))
+
+
+def check_flag(name: str, value: object, *, optional: bool = True) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``value`` is ``True`` or ``False`` (or ``None``
+    when ``optional``): a flag is never truth-tested, since ``"false"`` and ``"no"`` are true."""
+    if not (isinstance(value, bool) or (optional and value is None)):
         raise InvalidArgumentError(
-            "%s must be a number of seconds or None, not %s" % (name, type(value).__name__)
+            "%s must be True or False%s, not %s" % (name, " (or None)" if optional else "", _shown(value))
         )
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidArgumentError(
-            "%s=%r is not a usable time limit; give a positive, finite number of seconds "
-            "(or None for no limit)" % (name, value)
-        )
+
+
+def _shown(value: object) -> str:
+    """A short text for a setting's value in an error message."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "<an int of %d bits>" % value.bit_length()  # repr() of one past 4,300 digits raises
+    if isinstance(value, (int, float, str)) or value is None:
+        return repr(value[:40] if isinstance(value, str) else value)
+    return type(value).__name__
+
+
+def _number(value: float) -> str:
+    return "%d" % value if float(value).is_integer() else "%g" % value
 
 
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")

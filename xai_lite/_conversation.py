@@ -9,6 +9,7 @@ import copy
 import os
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Union
 
+from ._config import check_flag, check_number
 from ._streaming import ChatCompletionAccumulator
 from ._tool_loop import MaxTurnsError, ToolResult, ToolRun, after_tools, execute_calls, prepare_runnable, run_tools
 from .errors import HttpError, InvalidArgumentError, XaiError
@@ -148,8 +149,8 @@ class Conversation:
         messages: Optional[Sequence[Any]] = None,
         **params: Any,
     ) -> None:
-        if isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1:
-            raise InvalidArgumentError("max_turns must be a positive number of model calls, not %r" % (max_turns,))
+        check_number("Conversation", "max_turns", max_turns, minimum=1, integer=True, kind="a number of model calls")
+        check_flag("parallel_tools", parallel_tools, optional=False)
         self.client = client
         self.model = model
         self.tools = list(tools or ())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Union
 
 from ._wire import parse_result, path_segment
-from ._config import DEFAULT_MAX_ERROR_BYTES, UNSET, Timeout, TimeoutTypes, Unset
+from ._config import DEFAULT_MAX_ERROR_BYTES, MAX_SMALL_BYTES, UNSET, Timeout, TimeoutTypes, Unset, check_number
 from .errors import InvalidArgumentError, NotFoundError, RequestTimeoutError, XaiError
 from .types import ChatCompletion, WireObject
 
@@ -100,7 +100,7 @@ class DeferredCompletions:
             if exchange.status == 202:
                 exchange.read_body(DEFAULT_MAX_ERROR_BYTES, truncate=True)  # "no body"; read to reuse the connection
                 return None
-            return parse_result(ChatCompletion, client._json(exchange, "choices"), exchange)
+            return parse_result(ChatCompletion, client._json(exchange, "choices", ChatCompletion), exchange)
         except XaiError as exc:
             exc.client_request_id = client_request_id
             if exc.request_id is None:
@@ -121,8 +121,7 @@ class DeferredCompletions:
         "deadline"``); the result stays on the server, so ``wait`` can be called again. No poll
         runs past the deadline: each one's time limits are cut to the time left."""
         for name, value in (("timeout", timeout), ("interval", interval)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise InvalidArgumentError("%s must be a positive number of seconds, not %r" % (name, value))
+            check_number("wait", name, value, inclusive=False, kind="a number of seconds")
         path_segment(request_id, "request_id")  # a bad id fails now, not after the first sleep
         deadline = time.monotonic() + timeout
         limits = self._client.timeout
@@ -149,7 +148,10 @@ def start(client: Client, body: Dict[str, Any], stream: Optional[bool], **option
     """Send the chat request ``body`` (which has ``"deferred": true``) and return its handle."""
     if stream:
         raise InvalidArgumentError("a deferred completion cannot be streamed; drop stream=True or deferred=True")
-    handle = client._request("POST", "/chat/completions", body, expect="request_id", cls=DeferredChatCompletion, **options)
+    handle = client._request(
+        "POST", "/chat/completions", body, expect="request_id", cls=DeferredChatCompletion, cap=MAX_SMALL_BYTES,
+        **options,
+    )
     handle.__dict__["_client"] = client
     return handle
 

@@ -24,10 +24,10 @@ from typing import (
     overload,
 )
 
-from ._chat import LIVE_SEARCH_REMOVED
+from ._chat import LIVE_SEARCH_REMOVED, check_flags
 from ._client import Client
-from ._wire import path_segment
-from ._config import DEFAULT_MAX_EVENT_CHARS, UNSET, TimeoutTypes, Unset
+from ._wire import path_segment, query_string
+from ._config import DEFAULT_MAX_EVENT_CHARS, MAX_SMALL_BYTES, UNSET, TimeoutTypes, Unset, check_number
 from ._streaming import _JSON, JSON_ERRORS, EventStream, _loads, _mid_stream, _StreamState
 from ._structured import OutputSpec, StructuredOutputError
 from ._tools import prepare_tools
@@ -244,7 +244,7 @@ class Responses:
         """``DELETE /v1/responses/{id}``: delete a stored response."""
         return self._client._request(
             "DELETE", "/responses/" + path_segment(response_id, "response_id"), expect="deleted", cls=ResponseDeleted,
-            extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
+            cap=MAX_SMALL_BYTES, extra_headers=extra_headers, extra_query=extra_query, timeout=timeout,
         )
 
     def input_items(
@@ -262,13 +262,15 @@ class Responses:
         20; ``order`` ``"asc"`` or ``"desc"``; ``after`` an item id) of the items a stored
         response was made from. ``page.next_page()`` fetches the next one and
         ``page.iter_all()`` walks them all."""
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100):
-            raise InvalidArgumentError("limit must be a number from 1 to 100, not %r" % (limit,))
+        if limit is not None:
+            check_number("input_items", "limit", limit, minimum=1, maximum=100, integer=True)
         if order is not None and order not in ("asc", "desc"):
             raise InvalidArgumentError("order must be 'asc' or 'desc', not %r" % (order,))
         path = "/responses/%s/input_items" % path_segment(response_id, "response_id")
         query: Dict[str, Any] = {k: v for k, v in (("limit", limit), ("order", order), ("after", after)) if v is not None}
-        query.update(extra_query or {})
+        if extra_query is not None:
+            query_string(extra_query)  # a bad extra_query fails here, not in the merge below
+            query.update(extra_query)
         page = self._client._request(
             "GET", path, expect="data", cls=InputItemsPage, extra_headers=extra_headers, extra_query=query or None,
             timeout=timeout,
@@ -308,6 +310,7 @@ def responses_body(
     """Check the arguments of a Responses request and build its JSON body."""
     if not isinstance(model, str) or not model:
         raise InvalidArgumentError("model must be a non-empty string such as 'grok-4'")
+    check_flags(stream, params, extra_body, ("stream",))
     if "search_parameters" in params or (extra_body and "search_parameters" in extra_body):
         raise InvalidArgumentError(LIVE_SEARCH_REMOVED)
     unknown = set(params) - RESPONSE_FIELDS

@@ -10,7 +10,7 @@ import enum
 import json
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._config import UNSET, TimeoutTypes, Unset
+from ._config import UNSET, TimeoutTypes, Unset, check_flag, check_number
 from ._tools import FunctionTool, prepare_tools
 from .errors import InvalidArgumentError, XaiError
 
@@ -202,9 +202,10 @@ def run_tools(
     """
     if (messages is None) == (input is None):
         raise InvalidArgumentError("give either messages= (chat completions) or input= (the Responses API)")
-    if isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1:
-        raise InvalidArgumentError("max_turns must be a positive number of model calls, not %r" % (max_turns,))
+    check_number("run_tools", "max_turns", max_turns, minimum=1, integer=True, kind="a number of model calls")
+    check_flag("parallel", parallel, optional=False)
     for name in ("stream", "deferred"):
+        check_flag(name, params.get(name))
         if params.get(name):
             raise InvalidArgumentError("run_tools() waits for each answer; it cannot use %s=True" % name)
     prepared = dict(params, tools=list(tools))

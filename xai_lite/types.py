@@ -285,11 +285,12 @@ class ChatCompletionMessage(WireObject):
         return self.__dict__.get("_parsed")
 
     def _json(self) -> Any:
-        # Sent back as history: only what a request message may carry. ``content`` stays, as ""
-        # or null as received: some servers (llama-cpp-python) refuse an assistant message without it.
-        message = {k: v for k, v in self.to_dict().items() if v is not None and k != "refusal"}
-        message.setdefault("content", self.content)
-        return message
+        # Sent back as history: only what a request message may carry. ``content`` stays, as
+        # received ("" or null; null if the server left it out): some servers (llama-cpp-python)
+        # refuse an assistant message without it.
+        data = {k: v for k, v in self.to_dict().items() if (v is not None or k == "content") and k != "refusal"}
+        data.setdefault("content", None)
+        return data
 
 
 @dataclass(repr=False, eq=False)

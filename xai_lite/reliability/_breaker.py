@@ -17,7 +17,8 @@ from ..errors import (
     InvalidArgumentError,
     RateLimiterTimeoutError,
 )
-from ._clock import SYSTEM_CLOCK, Clock, check_number, log_decision
+from .._config import check_number
+from ._clock import SYSTEM_CLOCK, Clock, log_decision
 
 __all__ = ["BreakerStats", "CircuitBreaker", "CircuitState", "Transition", "outcome_of"]
 

@@ -8,13 +8,10 @@ nothing else. The default is :data:`SYSTEM_CLOCK`, ``time.monotonic`` and ``time
 from __future__ import annotations
 
 import logging
-import math
 import time
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
-from ..errors import InvalidArgumentError
-
-__all__ = ["Clock", "SYSTEM_CLOCK", "SystemClock", "check_number", "log_decision", "logger"]
+__all__ = ["Clock", "SYSTEM_CLOCK", "SystemClock", "log_decision", "logger"]
 
 #: Every decision (retry scheduled, breaker transition or rejection, failover, endpoint skipped,
 #: limiter wait, pause or refusal) is logged here at DEBUG, with structured ``extra`` fields;
@@ -57,27 +54,3 @@ def log_decision(event: str, message: str, *args: Any, **fields: Any) -> None:
     if logger.isEnabledFor(logging.DEBUG):
         fields["event"] = event
         logger.debug(message, *args, extra=fields)
-
-
-def check_number(
-    owner: str,
-    name: str,
-    value: object,
-    *,
-    minimum: float = 0.0,
-    inclusive: bool = True,
-    integer: bool = False,
-    maximum: Optional[float] = None,
-) -> None:
-    """Raise :class:`InvalidArgumentError` unless ``value`` is a finite number in range."""
-    kind = "an integer" if integer else "a number"
-    ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
-    if ok:
-        number = float(value)  # type: ignore[arg-type]
-        ok = math.isfinite(number) and (number >= minimum if inclusive else number > minimum)
-        ok = ok and (maximum is None or number <= maximum)
-    if not ok:
-        bound = ">= %g" % minimum if inclusive else "> %g" % minimum
-        if maximum is not None:
-            bound += " and <= %g" % maximum
-        raise InvalidArgumentError("%s(%s=%r): %s must be %s %s" % (owner, name, value, name, kind, bound))

@@ -10,11 +10,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
-from .._config import validate_base_url
+from .._config import check_number, validate_base_url
 from .._repr import safe_repr
 from ..errors import InvalidArgumentError, XaiError
 from ._breaker import FAILURE, SUCCESS, CircuitBreaker, CircuitState, outcome_of
-from ._clock import SYSTEM_CLOCK, Clock, check_number, log_decision
+from ._clock import SYSTEM_CLOCK, Clock, log_decision
 from ._health import HealthStatus
 from ._retry import classify, finish
 

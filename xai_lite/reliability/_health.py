@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from ..errors import XaiError
-from ._clock import SYSTEM_CLOCK, Clock, check_number
+from .._config import check_number
+from ._clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from .._client import Client

@@ -9,7 +9,8 @@ from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 from .._repr import safe_repr
 from ..errors import InvalidArgumentError, RateLimiterTimeoutError
-from ._clock import SYSTEM_CLOCK, Clock, check_number, log_decision
+from .._config import MAX_SETTING, check_number
+from ._clock import SYSTEM_CLOCK, Clock, log_decision
 
 __all__ = ["RateLimiter", "kind_of"]
 
@@ -165,30 +166,31 @@ class RateLimiter:
         pause that begins while the caller waits pushes its turn past ``timeout``, it raises
         then, and gives its tokens back.
         ``kind``: the endpoint kind, for the ``per_kind`` limits (ignored if it has none).
+        Without a ``timeout``, a wait longer than 1,000,000 s (11.6 days) is refused the same way.
 
         A caller interrupted while it waits (``KeyboardInterrupt``, ...) gives its tokens back,
         so later callers do not wait for a call that will never be made.
         """
         check_number("acquire", "n", n, minimum=1, integer=True)
-        if timeout is not None:
-            check_number("acquire", "timeout", timeout)
+        # The longest wait: past it, time.sleep() and friends would overflow on a slow bucket.
+        limit = float(MAX_SETTING) if timeout is None else check_number("acquire", "timeout", timeout)
         own = self._kinds.get(kind) if kind else None
         buckets = [self._bucket] if own is None else [own, self._bucket]
         with self._lock:
             start = self.clock.monotonic()
             turns = [_Turn(bucket, start + bucket.reserve(n, start)) for bucket in buckets]
             last = max(turns, key=lambda turn: turn.due)
-            refused = timeout is not None and last.due - start > timeout
+            refused = last.due - start > limit
             if refused:
                 for bucket in buckets:
                     bucket.refund(n, start)  # nobody reserved after us: we hold the lock
         label = "%s limit (%s)" % (kind, last.bucket.describe()) if last.bucket is own else (
             "rate limiter (%s)" % last.bucket.describe()
         )
-        if timeout is not None and refused:
-            raise _refusal(label, last.due - start, timeout, kind, paused=False)
+        if refused:
+            raise _refusal(label, last.due - start, limit, kind, paused=False)
         try:
-            return self._wait(turns, start, timeout, label, kind)
+            return self._wait(turns, start, limit, label, kind)
         except BaseException:
             with self._lock:
                 now = self.clock.monotonic()
@@ -214,7 +216,7 @@ class RateLimiter:
         return None
 
     def _wait(
-        self, turns: List[_Turn], start: float, timeout: Optional[float], label: str, kind: Optional[str]
+        self, turns: List[_Turn], start: float, limit: float, label: str, kind: Optional[str]
     ) -> float:
         """Sleep until every turn has come, waiting again whenever a pause that began meanwhile
         moved one; the seconds waited in all."""
@@ -229,8 +231,8 @@ class RateLimiter:
                 due = max(turn.due for turn in turns)
             if not any(moved):
                 return max(due - start, 0.0)
-            if timeout is not None and due - start > timeout:
-                raise _refusal(label, due - start, timeout, kind, paused=True)
+            if due - start > limit:
+                raise _refusal(label, due - start, limit, kind, paused=True)
             if due > now:
                 log_decision("limiter_wait", "%s: paused while waiting; waiting %.3f s more", label, due - now,
                              delay=due - now, kind=kind, reason="paused")
@@ -250,8 +252,9 @@ def _refusal(label: str, wait: float, timeout: float, kind: Optional[str], *, pa
 
 
 def _new_bucket(owner: str, rate: object, burst: object, now: float) -> _Bucket:
-    check_number(owner, "requests_per_second", rate, inclusive=False)
-    value = float(rate)  # type: ignore[arg-type]
+    # At least one request per MAX_SETTING seconds: a slower bucket's first wait is already
+    # longer than any wait acquire() allows.
+    value = check_number(owner, "requests_per_second", rate, minimum=1.0 / MAX_SETTING)
     if burst is None:
         burst = max(1, int(value))
     check_number(owner, "burst", burst, minimum=1, integer=True)

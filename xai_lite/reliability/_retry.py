@@ -24,7 +24,8 @@ from ..errors import (
     XaiError,
     _is_quota_exhausted,
 )
-from ._clock import SYSTEM_CLOCK, Clock, check_number, log_decision
+from .._config import check_number
+from ._clock import SYSTEM_CLOCK, Clock, log_decision
 
 __all__ = ["IDEMPOTENT_METHODS", "MAX_RETRIES_LIMIT", "RetryPolicy", "classify", "finish"]
 
@@ -126,7 +127,7 @@ class RetryPolicy:
         """The formula's wait, in seconds, before retry number ``retry`` (1 for the first retry).
         ``rate_limited`` selects the 429 schedule. Safe for any ``retry``: the step is capped
         before it can overflow."""
-        check_number("backoff", "retry", retry, minimum=1, integer=True)
+        check_number("backoff", "retry", retry, minimum=1, integer=True, maximum=float("inf"))
         base, cap = (self.rate_limit_delay, self.rate_limit_max_delay) if rate_limited else (self.initial_delay, self.max_delay)
         try:
             step = min(base * float(self.multiplier) ** (retry - 1), cap)
