@@ -32,7 +32,7 @@ from ._streaming import _JSON, EventStream, _loads, _mid_stream, _StreamState
 from ._structured import OutputSpec
 from ._tools import prepare_tools
 from ._transport import Exchange
-from .errors import InvalidArgumentError, XaiError, excerpt
+from .errors import InvalidArgumentError, XaiError, excerpt, reexported
 from .responses import (
     TERMINAL_EVENTS,
     CompactedResponse,
@@ -480,4 +480,4 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
             exchange.close()
 
 
-ResponseStream.__module__ = "xai_lite"
+reexported(ResponseStream)
