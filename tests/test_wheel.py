@@ -2,7 +2,7 @@
 
 S12a  the wheel holds the source package file for file (subpackages and py.typed included), the
       LICENSE in its dist-info, and nothing else: no tests, caches or build leftovers.
-S12b  the sdist holds every file of the package, py.typed and the LICENSE.
+S12b  the sdist holds every file of the package, py.typed, the LICENSE and the whole test suite.
 S12c  the wheel stays at most 150 KB (the figure in the README; the assertion shows it).
 S12d  the installed package (when the suite runs against it, as CI does) is the source, file for file.
 
@@ -115,14 +115,15 @@ def test_wheel_holds_the_package_file_for_file_and_nothing_else(built):
 
 
 def test_sdist_holds_the_package_and_the_license(built):
-    """S12b: the sdist carries every package file, py.typed, LICENSE, pyproject.toml and README.md."""
+    """S12b: the sdist carries every package file, py.typed, LICENSE, pyproject.toml, README.md and
+    the test suite with its harness (MANIFEST.in), and no bytecode."""
     with tarfile.open(built[1]) as sdist:
         top = "xai_lite-%s/" % xai_lite.__version__
         names = {name[len(top):] for name in sdist.getnames() if name.startswith(top)}
         license_file = sdist.extractfile(top + "LICENSE")
         assert license_file is not None and b"MIT License" in license_file.read()
     assert set(package_files(os.path.join(ROOT, "xai_lite"))) <= names
-    assert {"LICENSE", "pyproject.toml", "README.md"} <= names
+    assert {"LICENSE", "pyproject.toml", "README.md", "tests/conftest.py", "tests/harness.py"} <= names
     assert not [name for name in names if name.endswith(".pyc") or "/build/" in "/" + name]
 
 
