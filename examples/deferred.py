@@ -7,7 +7,7 @@ hours). Needs XAI_API_KEY (or XAI_BASE_URL for another server).
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # after an installed xai_lite
 
 from xai_lite import Client, RequestTimeoutError  # noqa: E402
 

@@ -7,7 +7,7 @@ kind of request streamed as typed events. Needs XAI_API_KEY (or XAI_BASE_URL for
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # after an installed xai_lite
 
 from xai_lite import Client, web_search  # noqa: E402
 from xai_lite.responses import WebSearchCallItem  # noqa: E402

@@ -13,7 +13,7 @@ for another server).
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # after an installed xai_lite
 
 from xai_lite import Client  # noqa: E402
 from xai_lite.responses import ReasoningItem  # noqa: E402

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # after an installed xai_lite
 
 from xai_lite import Client, StructuredOutputError  # noqa: E402
 

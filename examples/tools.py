@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Literal
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # after an installed xai_lite
 
 from xai_lite import Client, run_tools, tool  # noqa: E402
 

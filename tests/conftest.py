@@ -14,9 +14,12 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from harness import LoopbackServer  # noqa: E402
+from harness import ROOT, LoopbackServer, package_dir  # noqa: E402
 
 import xai_lite  # noqa: E402
+
+# Set by .ci/run, which installs the wheel: the suite must then test it, not the checkout.
+INSTALLED_ONLY = "XAI_LITE_TEST_INSTALLED"
 
 try:
     from hypothesis import settings
@@ -26,6 +29,24 @@ try:
     settings.load_profile("default")
 except ImportError:  # pragma: no cover - hypothesis is in the test extra
     pass
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which xai_lite the run tests: the installed wheel or the source tree."""
+    return "xai_lite %s imported from %s" % (xai_lite.__version__, package_dir())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under $XAI_LITE_TEST_INSTALLED=1 (CI), refuse to test the checkout's own xai_lite/."""
+    checkout = os.path.realpath(ROOT)
+    inside = os.path.commonpath([os.path.realpath(package_dir()), checkout]) == checkout
+    if os.environ.get(INSTALLED_ONLY) == "1" and inside:
+        raise pytest.UsageError(
+            "%s=1 but xai_lite was imported from the checkout (%s), not the installed wheel; run the "
+            "suite with `pytest`, not `python -m pytest` (which puts the working directory first on sys.path)"
+            % (INSTALLED_ONLY, package_dir())
+        )
+
 
 ENV_PREFIXES = ("XAI_",)
 ENV_NAMES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE")

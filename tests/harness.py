@@ -23,6 +23,20 @@ from typing import Iterator, Any, Callable, Dict, Iterable, List, Optional, Tupl
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repository
 
 
+def package_dir() -> str:
+    """The folder of the xai_lite under test: the installed wheel's (CI runs ``pytest``, which
+    does not put the checkout on sys.path) or the source tree's (``python -m pytest`` from it)."""
+    import xai_lite
+
+    return os.path.dirname(os.path.abspath(xai_lite.__file__))
+
+
+def package_env(**names: str) -> Dict[str, str]:
+    """``os.environ`` plus ``names``, with PYTHONPATH set so that a child Python imports the same
+    xai_lite as the tests (never the checkout's copy when the suite runs against the wheel)."""
+    return dict(os.environ, PYTHONPATH=os.path.dirname(package_dir()), **names)
+
+
 def open_fds() -> int:
     """How many file descriptors this process has open (Linux)."""
     return len(os.listdir("/proc/self/fd"))

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from harness import ROOT, chunk_event
+from harness import chunk_event, package_env
 
 from xai_lite import cli
 
@@ -72,7 +72,7 @@ def test_no_command_prints_help():
 def test_python_dash_m_entry_point(serve, canary):
     """`python -m xai_lite chat` works as a real process."""
     server = streaming_server(serve)
-    env = dict(os.environ, XAI_API_KEY=canary, XAI_BASE_URL=server.url + "/v1", PYTHONPATH=ROOT)
+    env = package_env(XAI_API_KEY=canary, XAI_BASE_URL=server.url + "/v1")
     proc = subprocess.run([sys.executable, "-m", "xai_lite", "chat", "hi"], env=env, capture_output=True,
                           text=True, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "Hello, world\n", "")

@@ -10,7 +10,7 @@ import sys
 import threading
 
 import pytest
-from harness import ROOT
+from harness import ROOT, package_dir, package_env
 
 import xai_lite
 from xai_lite import errors
@@ -63,15 +63,17 @@ def test_invalid_argument_is_a_value_error_and_timeout_a_timeout_error():
     assert issubclass(xai_lite.MissingDependencyError, ImportError)
 
 
-def _python(code, *args, cwd=None):
-    return subprocess.run([sys.executable, *args, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=60)
+def _python(code, *args, env=None):
+    """Run code in a child Python that imports the xai_lite under test (from the test's empty cwd)."""
+    return subprocess.run([sys.executable, *args, "-c", code], capture_output=True, text=True,
+                          env=package_env() if env is None else env, timeout=60)
 
 
 def test_import_pulls_in_no_extra_and_no_third_party_module():
     """Importing the package imports only the standard library: no tiktoken, no prometheus."""
     code = ("import sys; before = set(sys.modules); import xai_lite; new = set(sys.modules) - before; "
             "print('\\n'.join(sorted(new)))")
-    proc = _python(code, cwd=ROOT)
+    proc = _python(code)
     assert proc.returncode == 0, proc.stderr
     loaded = {name.split(".")[0] for name in proc.stdout.split()}
     assert "tiktoken" not in loaded and "prometheus_client" not in loaded
@@ -83,7 +85,7 @@ def test_import_is_lazy():
     """`import xai_lite` loads no HTTP machinery; the first use of Client does."""
     code = ("import sys; import xai_lite; print('http.client' in sys.modules, 'xai_lite._client' in sys.modules, "
             "'dataclasses' in sys.modules); xai_lite.Client; print('xai_lite._client' in sys.modules)")
-    proc = _python(code, cwd=ROOT)
+    proc = _python(code)
     assert proc.stdout.split() == ["False", "False", "False", "True"], proc.stderr
 
 
@@ -93,27 +95,27 @@ def test_import_has_no_side_effects():
             "n = threading.active_count(); import xai_lite; "
             "assert threading.active_count() == n; assert len(os.listdir('/proc/self/fd')) == fds; "
             "assert dict(os.environ) == env; print('ok')")
-    proc = _python(code, cwd=ROOT)
+    proc = _python(code)
     assert proc.stdout.strip() == "ok", proc.stderr
 
 
 def test_bare_copy_works_without_site_packages(tmp_path):
     """A copy of xai_lite/ alone imports every module and every public name under `python -S`
     (no site-packages: vendoring), and never imports typing_extensions (only type checkers do)."""
-    shutil.copytree(os.path.join(ROOT, "xai_lite"), str(tmp_path / "xai_lite"))
+    shutil.copytree(package_dir(), str(tmp_path / "xai_lite"), ignore=shutil.ignore_patterns("__pycache__"))
     code = ("import sys, pkgutil, importlib; assert not any('site-packages' in p for p in sys.path); "
             "import xai_lite; c = xai_lite.Client(api_key='xai-vendored-key-0000'); c.responses; "
             "[importlib.import_module(m.name) for m in pkgutil.walk_packages(xai_lite.__path__, 'xai_lite.') "
             "if m.name != 'xai_lite.__main__']; [getattr(xai_lite, n) for n in xai_lite.__all__]; "
             "assert 'typing_extensions' not in sys.modules; print(xai_lite.__version__, c.base_url)")
-    proc = _python(code, "-S", cwd=str(tmp_path))
+    proc = _python(code, "-S", env=dict(os.environ, PYTHONPATH=str(tmp_path)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [xai_lite.__version__, "https://api.x.ai/v1"]
 
 
 def test_version_is_a_literal():
     """__version__ is a literal in the package (vendored copies have no dist-info)."""
-    with open(os.path.join(ROOT, "xai_lite", "_version.py"), encoding="utf-8") as fh:
+    with open(os.path.join(package_dir(), "_version.py"), encoding="utf-8") as fh:
         assert '__version__ = "%s"' % xai_lite.__version__ in fh.read()
 
 

@@ -17,7 +17,6 @@ import traceback
 import pytest
 import trustme
 from harness import (
-    ROOT,
     FakeClock,
     LoopbackServer,
     chunk_event,
@@ -27,6 +26,7 @@ from harness import (
     ok_completion,
     ok_models,
     open_fds,
+    package_env,
     refused_port,
 )
 
@@ -388,7 +388,7 @@ def test_reliability_imports_only_the_standard_library_and_only_on_use():
         "assert threading.active_count() == n and len(os.listdir('/proc/self/fd')) == fds\n"
         "print('ok')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=package_env(), timeout=60)
     assert proc.stdout.strip() == "ok", proc.stderr
 
 

@@ -11,7 +11,8 @@ import sys
 from typing import Any, Dict
 
 import pytest
-from harness import ROOT, chunk_event, completion_body, response_body, response_stream, tool_call_completion
+from harness import (ROOT, chunk_event, completion_body, package_env, response_body, response_stream,
+                     tool_call_completion)
 
 
 def sample(schema: Dict[str, Any]) -> Any:
@@ -78,7 +79,7 @@ def fake_xai(request, reply) -> None:
 def test_example_runs_against_a_compatible_server(serve, canary, script, expected):
     """The script exits 0 and prints its answer, given only XAI_BASE_URL and XAI_API_KEY."""
     server = serve(fake_xai)
-    env = dict(os.environ, XAI_BASE_URL=server.url + "/v1", XAI_API_KEY=canary)
+    env = package_env(XAI_BASE_URL=server.url + "/v1", XAI_API_KEY=canary)
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", script)], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

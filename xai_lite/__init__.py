@@ -186,7 +186,7 @@ __all__ = [
 def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError("module 'xai_lite' has no attribute %r" % name)
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
     import importlib
 
     value = getattr(importlib.import_module(module, __name__), name)

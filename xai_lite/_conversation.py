@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence,
 from ._config import check_flag, check_number
 from ._streaming import ChatCompletionAccumulator
 from ._tool_loop import MaxTurnsError, ToolResult, ToolRun, after_tools, execute_calls, prepare_runnable, run_tools
-from .errors import HttpError, InvalidArgumentError, XaiError
+from .errors import HttpError, InvalidArgumentError, XaiError, reexported
 from .types import ChatCompletion, ChatCompletionMessage
 
 if TYPE_CHECKING:
@@ -261,4 +261,4 @@ def _reply(completion: ChatCompletion) -> ChatCompletionMessage:
     return completion.choices[0].message
 
 
-Conversation.__module__ = "xai_lite"
+reexported(Conversation)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Union
 
 from ._wire import parse_result, path_segment
 from ._config import DEFAULT_MAX_ERROR_BYTES, MAX_SMALL_BYTES, UNSET, Timeout, TimeoutTypes, Unset, check_number
-from .errors import InvalidArgumentError, NotFoundError, RequestTimeoutError, XaiError
+from .errors import InvalidArgumentError, NotFoundError, RequestTimeoutError, XaiError, reexported
 from .types import ChatCompletion, WireObject
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class DeferredChatCompletion(WireObject):
         return DeferredCompletions(client)
 
 
-DeferredChatCompletion.__module__ = "xai_lite"
+reexported(DeferredChatCompletion)
 
 
 class DeferredCompletions:

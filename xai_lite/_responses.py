@@ -32,7 +32,7 @@ from ._streaming import _JSON, JSON_ERRORS, EventStream, _loads, _mid_stream, _S
 from ._structured import OutputSpec, StructuredOutputError
 from ._tools import prepare_tools
 from ._transport import Exchange
-from .errors import InvalidArgumentError, XaiError, excerpt
+from .errors import InvalidArgumentError, XaiError, excerpt, reexported
 from .responses import (
     TERMINAL_EVENTS,
     CompactedResponse,
@@ -494,4 +494,4 @@ def _events(state: _ResponseState) -> Generator[ResponseStreamEvent, None, None]
             exchange.close()
 
 
-ResponseStream.__module__ = "xai_lite"
+reexported(ResponseStream)

@@ -40,7 +40,7 @@ from typing import (
     get_type_hints,
 )
 
-from .errors import InvalidArgumentError, XaiError
+from .errors import InvalidArgumentError, XaiError, reexported
 
 if TYPE_CHECKING:
     from ._chat import ChatCompletions
@@ -86,7 +86,7 @@ class StructuredOutputError(XaiError, ValueError):
         self.response = response
 
 
-StructuredOutputError.__module__ = "xai_lite"
+reexported(StructuredOutputError)
 
 
 class Mismatch(Exception):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 
 from ._config import UNSET, TimeoutTypes, Unset, check_flag, check_number
 from ._tools import FunctionTool, prepare_tools
-from .errors import InvalidArgumentError, XaiError
+from .errors import InvalidArgumentError, XaiError, reexported
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -79,9 +79,7 @@ class ToolRun:
         return response.choices[0].message.content if response.choices else None
 
 
-for _cls in (MaxTurnsError, ToolResult, ToolRun):
-    _cls.__module__ = "xai_lite"
-del _cls
+reexported(MaxTurnsError, ToolResult, ToolRun)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ _DRAIN_LIMIT = 65536  # bytes read (and dropped) after a stream's end to keep it
 _DRAIN_WAIT = 0.5  # seconds (wall clock) the drain after a stream's terminator may take; else closed
 
 monotonic = time.monotonic
-_log = logging.getLogger("xai_lite.reliability")  # where every replay decision is logged
+_log = logging.getLogger(__name__.rpartition(".")[0] + ".reliability")  # where every replay decision is logged
 
 
 class Origin:

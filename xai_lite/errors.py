@@ -469,16 +469,13 @@ def mask_error(error: BaseException, scrub: Callable[[str], str]) -> None:
         pending += [e for e in (current.__context__, current.__cause__) if e is not None]
 
 
-_PACKAGE = __name__.rpartition(".")[0]  # "xai_lite", or wherever a vendored copy lives
-
-
 def _clear_frames(tb: TracebackType | None) -> None:
     """Clear the locals of the finished frames of this package and of http.client in a
     traceback (the caller's frames, and frames still running, are left alone)."""
     while tb is not None:
         frame = tb.tb_frame
         module = frame.f_globals.get("__name__", "")
-        if module == "http.client" or module.startswith(_PACKAGE + "."):
+        if module == "http.client" or module.startswith(PACKAGE + "."):
             try:
                 frame.clear()
             except RuntimeError:  # the frame is still executing (the one handling the error)
@@ -550,9 +547,17 @@ def _seconds_until_http_date(value: str, now: float) -> float | None:
     return delta if delta > 0 else None
 
 
-def _set_module() -> None:
-    for name in __all__:
-        globals()[name].__module__ = "xai_lite"
+#: The name this package was imported under: ``"xai_lite"``, or ``"mytool._vendor.xai_lite"`` for a
+#: vendored copy (derived from this module's own name, so a copy never claims to be another).
+PACKAGE = __name__.rpartition(".")[0]
 
 
-_set_module()
+def reexported(*classes: type) -> None:
+    """Present classes that the package re-exports as its own members: tracebacks and reprs read
+    ``xai_lite.NetworkError`` (or ``mytool._vendor.xai_lite.NetworkError``), and pickle finds
+    them there, in the copy that made them."""
+    for cls in classes:
+        cls.__module__ = PACKAGE
+
+
+reexported(*(globals()[name] for name in __all__))

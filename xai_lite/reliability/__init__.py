@@ -9,6 +9,7 @@ when handed to it: a default client makes exactly one attempt.
 ...                 rate_limiter=RateLimiter(requests_per_second=10.0, burst=20))
 """
 
+from ..errors import reexported
 from ._breaker import BreakerStats, CircuitBreaker, CircuitState, Transition
 from ._clock import Clock, SystemClock
 from ._failover import EndpointHealth, FailoverPolicy
@@ -36,7 +37,4 @@ __all__ = [
 
 # The names xai_lite re-exports read as xai_lite.X in tracebacks and reprs (and pickle by that
 # path); Clock and SystemClock live here only.
-for _name in __all__:
-    if _name not in ("Clock", "SystemClock"):
-        globals()[_name].__module__ = "xai_lite"
-del _name
+reexported(*(globals()[_name] for _name in __all__ if _name not in ("Clock", "SystemClock")))

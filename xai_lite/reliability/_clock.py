@@ -11,14 +11,18 @@ import logging
 import time
 from typing import Any, Protocol
 
+from ..errors import PACKAGE
+
 __all__ = ["Clock", "SYSTEM_CLOCK", "SystemClock", "log_decision", "logger"]
 
 #: Every decision (retry scheduled, breaker transition or rejection, failover, endpoint skipped,
 #: limiter wait, pause or refusal) is logged here at DEBUG, with structured ``extra`` fields;
 #: never keys, headers, bodies or query strings.
-logger = logging.getLogger("xai_lite.reliability")
+#: Named after the package as imported: ``xai_lite.reliability``, or
+#: ``mytool._vendor.xai_lite.reliability`` in a vendored copy.
+logger = logging.getLogger(__name__.rpartition(".")[0])
 # The package logger stays silent unless the application configures logging (urllib3's rule).
-logging.getLogger("xai_lite").addHandler(logging.NullHandler())
+logging.getLogger(PACKAGE).addHandler(logging.NullHandler())
 
 
 class Clock(Protocol):
