@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import subprocess
 import sys
-import traceback
 
 import pytest
 from harness import completion_body, response_body, scripted, tool_call_completion
+from harness import check_raised as assert_clean
 
 from xai_lite import ApiError, Conversation, HttpError, ServerError, run_tools, tool
 
@@ -58,15 +57,6 @@ def test_conversation_history_keeps_empty_content(serve, client_for):
 # -- item 9: an error next to the expected field ------------------------------------------------
 
 
-def assert_clean(error, canary):
-    """The error names no key: not in str, repr, args, body, pickle or a traceback with locals."""
-    assert canary not in str(error) + repr(error) + repr(error.args) + repr(getattr(error, "body", None))
-    assert canary.encode() not in pickle.dumps(error)
-    summary = traceback.TracebackException.from_exception(error, capture_locals=True)
-    while summary is not None:  # the library's frames (the test's own hold the canary)
-        for frame in summary.stack:
-            assert "/xai_lite/" not in frame.filename or canary not in repr(frame.locals), frame
-        summary = summary.__cause__ or summary.__context__
 
 
 CALLS = {
