@@ -312,11 +312,14 @@ def _size(n: int) -> str:
 # -- layer build ---------------------------------------------------------------------------------
 
 
-def _run(args: List[str], timeout: float) -> Tuple[int, str]:
-    """Run a command; return its exit status and its output (stdout then stderr)."""
+def _run(
+    args: List[str], timeout: float, env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None
+) -> Tuple[int, str]:
+    """Run a command (in ``cwd``, with ``env`` added to the environment); return its exit status
+    and its output (stdout then stderr)."""
     try:
         proc = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=timeout)
+                              timeout=timeout, env=dict(os.environ, **env) if env else None, cwd=cwd)
     except OSError as exc:
         return 127, "%s: %s" % (args[0], exc.strerror)
     except subprocess.TimeoutExpired:
@@ -409,7 +412,11 @@ def build_layer(out: str, *, python: str, platform: str, extras: Sequence[str] =
         _copy_package(os.path.join(site, FOLDER))
         installed = _install_extras(site, extras, python, platform) if extras else []
         if compiler is not None:
-            code, output = _run([compiler, "-I", "-c", _COMPILE, site, LAYER_SITE], 600)
+            # A fixed hash seed, or frozenset constants marshal in another order each build: so -s -S,
+            # not -I (which ignores PYTHONHASHSEED), run from the layer's folder, which holds only
+            # the package (-c puts the working directory on sys.path).
+            code, output = _run([compiler, "-s", "-S", "-c", _COMPILE, site, LAYER_SITE], 600,
+                                {"PYTHONHASHSEED": "0"}, cwd=site)
             if code:
                 raise ShipError("could not compile the layer's bytecode with %s: %s" % (compiler, output[-300:]))
         entries = _tree_entries(stage)
