@@ -51,7 +51,7 @@ def test_opens_after_consecutive_failures_and_fails_fast(serve, client_for):
     start = time.perf_counter()
     with pytest.raises(CircuitOpenError) as info:
         client.models.list()
-    assert time.perf_counter() - start < 0.005
+    assert time.perf_counter() - start < 1.0  # no wait (retry_in is 45 s); the counters below prove no I/O
     assert server.accepted == accepted and len(server.requests) == 5
     assert info.value.retry_in == pytest.approx(45) and info.value.endpoint == client.base_url
     assert "no request was sent" in str(info.value) and info.value.attempts == 0
