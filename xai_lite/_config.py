@@ -9,9 +9,9 @@ from __future__ import annotations
 import enum
 import math
 import re
-from dataclasses import dataclass
 from typing import Mapping, Union
 
+from ._record import Record, record
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -99,8 +99,8 @@ class Unset(enum.Enum):
 UNSET = Unset.UNSET
 
 
-@dataclass(frozen=True)
-class Timeout:
+@record(frozen=True)
+class Timeout(Record):
     """Time limits for one call, in seconds; ``None`` disables a limit.
 
     ``connect`` bounds connecting (TCP, TLS, a proxy's answer to CONNECT), ``read`` the silence

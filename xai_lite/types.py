@@ -1,6 +1,7 @@
 """Request and result types of the chat and models endpoints.
 
-Results are dataclasses whose attributes carry the xAI/OpenAI wire names
+Results are dataclasses (records, see ``_record.py``: ``dataclasses.fields()``, ``asdict()``
+and ``replace()`` work on them) whose attributes carry the xAI/OpenAI wire names
 (``choices[0].message.content``, ``usage.completion_tokens_details.reasoning_tokens``), so code
 written against the ``openai`` package reads them unchanged. Parsing keeps every field the
 server sent: one this module does not know is still an attribute and is returned by
@@ -15,10 +16,9 @@ instance's ``__dict__`` and only the nested objects are converted.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union, cast
 
+from ._record import Record, field, field_names, record
 from ._repr import safe_repr
 
 __all__ = [
@@ -51,7 +51,7 @@ TICKS_PER_USD = 10_000_000_000  # xAI bills in ticks: 1 USD = 10^10 ticks (refer
 _new = object.__new__
 
 
-class WireObject:
+class WireObject(Record):
     """Base of every result type: parsing from and back to the wire JSON.
 
     ``_NESTED`` lists ``(key, type, is_list)`` for fields that hold other result objects;
@@ -91,23 +91,19 @@ class WireObject:
     # generated method costs an exec() at import time (about 85 us apiece on CPython 3.11).
     @safe_repr
     def __repr__(self) -> str:
-        fields = ", ".join("%s=%r" % (f.name, getattr(self, f.name)) for f in _fields(self))
+        fields = ", ".join("%s=%r" % (name, getattr(self, name)) for name in field_names(type(self)))
         return "%s(%s)" % (type(self).__qualname__, fields)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, f.name) == getattr(other, f.name) for f in _fields(self))
+        return all(getattr(self, name) == getattr(other, name) for name in field_names(type(self)))
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq=True
 
     def _json(self) -> Any:
         """What this object becomes inside a request body."""
         return self.to_dict()
-
-
-def _fields(obj: Any) -> Tuple[dataclasses.Field[Any], ...]:
-    return dataclasses.fields(obj)
 
 
 _CONTAINERS = (WireObject, list, dict)
@@ -156,7 +152,7 @@ def _shell(value: Any) -> Any:
 # Requests
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Message(WireObject):
     """A chat message to send. Build one with :meth:`system`, :meth:`user`, :meth:`assistant`
     or :meth:`tool`, or pass plain dicts: both work in ``messages=[...]``.
@@ -202,17 +198,17 @@ class Message(WireObject):
 
     def to_dict(self) -> Dict[str, Any]:
         """The message as the API expects it: fields that are ``None`` are left out."""
-        return {f.name: _plain(getattr(self, f.name)) for f in _MESSAGE_FIELDS if getattr(self, f.name) is not None}
+        return {name: _plain(getattr(self, name)) for name in _MESSAGE_FIELDS if getattr(self, name) is not None}
 
 
-_MESSAGE_FIELDS = dataclasses.fields(Message)
+_MESSAGE_FIELDS = field_names(Message)
 
 
 # ---------------------------------------------------------------------------------------------
 # Chat completions
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class FunctionCall(WireObject):
     """The function a tool call asks for: its name and its arguments as a JSON string."""
 
@@ -220,7 +216,7 @@ class FunctionCall(WireObject):
     arguments: str = ""
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ToolCall(WireObject):
     """A tool call in an assistant message. Only ``type == "function"`` calls are for the
     caller to run; xAI may also report its own server-side tool calls here."""
@@ -234,7 +230,7 @@ class ToolCall(WireObject):
     _DEFAULTS = (("function", FunctionCall),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class TopLogprob(WireObject):
     """One alternative token with its log probability."""
 
@@ -243,7 +239,7 @@ class TopLogprob(WireObject):
     bytes: Optional[List[int]] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class TokenLogprob(WireObject):
     """A sampled token, its log probability and the most likely alternatives."""
 
@@ -256,7 +252,7 @@ class TokenLogprob(WireObject):
     _DEFAULTS = (("top_logprobs", list),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceLogprobs(WireObject):
     """Log probabilities of a choice's content tokens (when ``logprobs=True`` was asked)."""
 
@@ -265,7 +261,7 @@ class ChoiceLogprobs(WireObject):
     _NESTED = (("content", TokenLogprob, True),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChatCompletionMessage(WireObject):
     """The assistant's reply. ``content`` is ``""`` (not ``None``) next to tool calls on xAI;
     ``reasoning_content`` is the reasoning trace where the model returns one."""
@@ -293,7 +289,7 @@ class ChatCompletionMessage(WireObject):
         return data
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Choice(WireObject):
     """One answer of a completion (``n`` > 1 asks for several)."""
 
@@ -306,7 +302,7 @@ class Choice(WireObject):
     _DEFAULTS = (("message", ChatCompletionMessage),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class PromptTokensDetails(WireObject):
     """What the prompt tokens were; ``cached_tokens`` is part of ``text_tokens``."""
 
@@ -316,7 +312,7 @@ class PromptTokensDetails(WireObject):
     cached_tokens: Optional[int] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class CompletionTokensDetails(WireObject):
     """What the completion tokens were; ``reasoning_tokens`` are not in ``completion_tokens``."""
 
@@ -326,7 +322,7 @@ class CompletionTokensDetails(WireObject):
     rejected_prediction_tokens: Optional[int] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ServerSideToolUsageDetails(WireObject):
     """How often each of xAI's server-side tools ran (they are billed per call)."""
 
@@ -341,7 +337,7 @@ class ServerSideToolUsageDetails(WireObject):
     image_generation_calls: Optional[int] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Usage(WireObject):
     """Token counts and cost of a chat completion.
 
@@ -378,7 +374,7 @@ class Usage(WireObject):
         return (details.reasoning_tokens or 0) if details is not None else 0
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class OutputFile(WireObject):
     """A file the server-side code interpreter produced."""
 
@@ -386,7 +382,7 @@ class OutputFile(WireObject):
     name: Optional[str] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChatCompletion(WireObject):
     """A whole (non-streaming) chat completion. :attr:`request_id` is the server's
     ``x-request-id`` for this call, handy in a support ticket."""
@@ -427,7 +423,7 @@ def _choices_listed(obj: _T) -> _T:
 # Streaming chunks
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceDeltaFunction(WireObject):
     """A piece of a streamed function call: the name comes first, ``arguments`` may come in
     pieces to be concatenated (xAI sends each call whole, in one piece)."""
@@ -436,7 +432,7 @@ class ChoiceDeltaFunction(WireObject):
     arguments: Optional[str] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceDeltaToolCall(WireObject):
     """A piece of a streamed tool call; pieces with the same ``index`` belong together."""
 
@@ -448,7 +444,7 @@ class ChoiceDeltaToolCall(WireObject):
     _NESTED = (("function", ChoiceDeltaFunction, False),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceDelta(WireObject):
     """What one chunk adds to a choice."""
 
@@ -461,7 +457,7 @@ class ChoiceDelta(WireObject):
     _NESTED = (("tool_calls", ChoiceDeltaToolCall, True),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChunkChoice(WireObject):
     """One choice in a stream chunk."""
 
@@ -474,7 +470,7 @@ class ChunkChoice(WireObject):
     _DEFAULTS = (("delta", ChoiceDelta),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChatCompletionChunk(WireObject):
     """One chunk of a streamed completion. The last chunk of a stream asked for with
     ``stream_options={"include_usage": True}`` has ``choices == []`` and carries ``usage``."""
@@ -531,7 +527,7 @@ class ChatCompletionChunk(WireObject):
 # Models
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Model(WireObject):
     """A model the key can use. Prices are in USD cents per 100 million tokens (divide by
     10,000 for USD per million tokens), as ``/v1/models`` reports them."""
@@ -550,7 +546,7 @@ class Model(WireObject):
     capabilities: Optional[Dict[str, Any]] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ModelList(WireObject):
     """The models of ``client.models.list()``: iterate it, or read ``data``."""
 
