@@ -24,11 +24,12 @@ CHUNK = {"id": "k-1", "created": 1, "model": "grok-4", "choices": [{"index": 0, 
 
 def test_cold_path_never_imports_dataclasses(serve):
     """Issue 8: a fresh process that imports xai_lite, builds a Client and makes one call to a
-    loopback server has not imported ``dataclasses`` (nor ``inspect``, which it pulls in)."""
+    loopback server has not imported ``dataclasses`` (nor ``inspect``, which it pulls in) or
+    ``logging`` (until the application imports it, nothing can have turned DEBUG on)."""
     server = serve(ok_completion)
     code = ("import sys, xai_lite; c = xai_lite.Client(api_key='xai-cold', base_url=sys.argv[1]); "
             "r = c.chat.completions.create(model='grok-4', messages=[{'role': 'user', 'content': 'hi'}]); "
-            "assert r.choices[0].message.content; print(sorted({'dataclasses', 'inspect'} & set(sys.modules)))")
+            "assert r.choices[0].message.content; print(sorted({'dataclasses', 'inspect', 'logging'} & set(sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code, server.url + "/v1"], capture_output=True, text=True,
                           env=package_env(), timeout=60)
     assert proc.returncode == 0, proc.stderr
