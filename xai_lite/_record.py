@@ -77,12 +77,34 @@ class Record:
     """Base of every record class: the generic ``__init__``, and the lazy dataclass metadata."""
 
     _RECORD_FIELDS: Optional[Tuple[Tuple[str, Any, Optional[Callable[[], Any]], str], ...]] = None
+    _RECORD_DEFAULTS: Optional[Dict[str, Any]] = None  # name -> default, in field order; None if one is required
+    _RECORD_FACTORIES: Tuple[Tuple[str, Callable[[], Any]], ...] = ()
 
     if not TYPE_CHECKING:
         __dataclass_fields__ = _LazyDataclassAttribute(0)
         __dataclass_params__ = _LazyDataclassAttribute(1)
 
         def __init__(self, *args, **kwargs):
+            cls = type(self)
+            defaults = cls._RECORD_DEFAULTS
+            if defaults is not None and not args:  # every field has a default: the fast way
+                values = self.__dict__
+                values.update(defaults)  # in field order; a factory's field gets its value below
+                if kwargs:
+                    for name in kwargs:
+                        if name not in defaults:
+                            raise TypeError("%s.__init__() got an unexpected keyword argument %r" % (cls.__qualname__, name))
+                    values.update(kwargs)
+                for name, factory in cls._RECORD_FACTORIES:
+                    if name not in kwargs:
+                        values[name] = factory()
+            else:
+                self._record_init(args, kwargs)
+            post_init = getattr(self, "__post_init__", None)
+            if post_init is not None:
+                post_init()
+
+        def _record_init(self, args, kwargs):
             table = type(self)._RECORD_FIELDS
             if table is None:
                 raise TypeError("%s is not a record class" % type(self).__qualname__)
@@ -109,9 +131,6 @@ class Record:
             if used < len(kwargs):
                 _refuse_unknown(self, kwargs, table)
             self.__dict__.update(values)
-            post_init = getattr(self, "__post_init__", None)
-            if post_init is not None:
-                post_init()
 
 
 if TYPE_CHECKING:
@@ -141,6 +160,9 @@ else:
             else:
                 fields[name] = (name, value, None, annotation)
         cls._RECORD_FIELDS = tuple(fields.values())
+        required = any(default is _MISSING and factory is None for _, default, factory, _ in fields.values())
+        cls._RECORD_DEFAULTS = None if required else {name: default for name, default, _, _ in fields.values()}
+        cls._RECORD_FACTORIES = tuple((name, factory) for name, _, factory, _ in fields.values() if factory is not None)
         cls._RECORD_OPTIONS = (repr, eq, frozen)
         if sys.version_info >= (3, 10):
             cls.__match_args__ = tuple(fields)
