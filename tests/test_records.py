@@ -112,5 +112,3 @@ def test_timeout_is_a_frozen_dataclass():
         del timeout.read
     with pytest.raises(xai_lite.InvalidArgumentError):
         dataclasses.replace(timeout, connect=10.0)  # __post_init__ still checks
-    if sys.version_info >= (3, 10):
-        assert xai_lite.Timeout.__match_args__ == ("connect", "read", "total")

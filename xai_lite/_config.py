@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Mapping, Union
+import re
+from typing import TYPE_CHECKING, Mapping, Union
 
-from ._lazy_re import LazyPattern
-from ._record import Record, record
 from .errors import InvalidArgumentError
+from .types import Record
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+else:
+    from .types import record
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -200,8 +205,8 @@ def _number(value: float) -> str:
     return "%d" % value if float(value).is_integer() else "%g" % value
 
 
-_BAD_URL_CHARS = LazyPattern(r"[\x00-\x20\x7f]")
-_HOST_LABEL = LazyPattern(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 
 def is_loopback(host: str) -> bool:
@@ -279,7 +284,7 @@ def _host_of(netloc: str, source: str, shown: str) -> str:
     return host
 
 
-_TOKEN = LazyPattern(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field-name
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field-name
 # Headers the client owns: the transport frames the body and names the host, and the key goes
 # only where the client puts it.
 RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "authorization"})
@@ -327,4 +332,4 @@ def validate_headers(headers: Mapping[str, str] | None, *, source: str = "extra_
     return pairs
 
 
-_BAD_VALUE = LazyPattern(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

@@ -26,7 +26,6 @@ import stat
 import threading
 from typing import Optional, Pattern, TypeVar, cast
 
-from ._lazy_re import LazyPattern
 from ._repr import safe_repr
 from .errors import InvalidArgumentError
 
@@ -36,8 +35,8 @@ ENV_VAR = "XAI_API_KEY"
 KEY_PREFIX = "xai-"
 MAX_KEY_LENGTH = 4096
 _MAX_FILE_BYTES = 1024 * 1024
-_VALID_KEY = LazyPattern(r"[\x21-\x7e]+")  # printable ASCII, no spaces
-_PLAIN_TAIL = LazyPattern(r"[A-Za-z0-9_-]{4}")
+_VALID_KEY = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
+_PLAIN_TAIL = re.compile(r"[A-Za-z0-9_-]{4}")
 _T = TypeVar("_T")
 
 

@@ -548,7 +548,7 @@ class HTTPTransport:
             guard.stage = "response"
             response = conn.getresponse()
         if reused and guard.exc_type is not None and _may_replay(guard.stage, guard.exc_type, request):
-            logging: Any = sys.modules.get("logging")  # not imported yet: nothing can have enabled DEBUG
+            logging: Any = sys.modules.get("logging")  # None: nothing enabled DEBUG
             log = logging.getLogger(_LOGGER) if logging is not None else None
             if log is not None and log.isEnabledFor(logging.DEBUG):
                 log.debug(

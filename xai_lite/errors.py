@@ -40,8 +40,6 @@ import time
 from types import TracebackType
 from typing import Any, Callable, Mapping
 
-from ._lazy_re import LazyPattern
-
 __all__ = [
     "ApiError",
     "AuthenticationError",
@@ -308,11 +306,11 @@ _STATUS_HINTS = {
     "history, smaller images), or raise the proxy's limit (nginx: client_max_body_size).",
 }
 
-_BAD_KEY = LazyPattern(r"(incorrect|invalid) api key", re.IGNORECASE)
-_QUOTA = LazyPattern(r"credit|spending limit|quota|billing", re.IGNORECASE)
-_CONTROL = LazyPattern(r"[\x00-\x08\x0b-\x1f\x7f]")
-_TAGS = LazyPattern(r"<(script|style)\b.*?</\1>|<[^>]*>", re.IGNORECASE | re.DOTALL)
-_SPACES = LazyPattern(r"\s+")
+_BAD_KEY = re.compile(r"(incorrect|invalid) api key", re.IGNORECASE)
+_QUOTA = re.compile(r"credit|spending limit|quota|billing", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_SPACES = re.compile(r"\s+")
 MAX_MESSAGE_CHARS = 2000  # a server message longer than this is cut, with a marker
 
 

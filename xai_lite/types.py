@@ -1,7 +1,6 @@
 """Request and result types of the chat and models endpoints.
 
-Results are dataclasses (records, see ``_record.py``: ``dataclasses.fields()``, ``asdict()``
-and ``replace()`` work on them) whose attributes carry the xAI/OpenAI wire names
+Results are dataclasses whose attributes carry the xAI/OpenAI wire names
 (``choices[0].message.content``, ``usage.completion_tokens_details.reasoning_tokens``), so code
 written against the ``openai`` package reads them unchanged. Parsing keeps every field the
 server sent: one this module does not know is still an attribute and is returned by
@@ -16,9 +15,8 @@ instance's ``__dict__`` and only the nested objects are converted.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union, cast
 
-from ._record import Record, field, field_names, record
 from ._repr import safe_repr
 
 __all__ = [
@@ -51,16 +49,133 @@ TICKS_PER_USD = 10_000_000_000  # xAI bills in ticks: 1 USD = 10^10 ticks (refer
 _new = object.__new__
 
 
+# Records: @dataclass without exec() or importing it; dataclass metadata made on first use.
+
+_MISSING: Any = object()
+
+
+class _Lazy:
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __get__(self, obj: object, owner: Any) -> Any:
+        if owner._RECORD_TYPES is None:
+            raise AttributeError
+        shadow = owner.__dict__.get("_record_shadow")
+        if shadow is None:
+            import dataclasses
+
+            space = {n: v for n, v in owner._RECORD_DEFAULTS.items() if v is not _MISSING}
+            space.update((n, dataclasses.field(default_factory=make)) for n, make in owner._DEFAULTS)
+            space.update(__annotations__=owner._RECORD_TYPES, __module__=owner.__module__)
+            made: Any = dataclasses.dataclass(frozen=owner._RECORD_FROZEN)(type(owner.__name__, (), space))
+            shadow = made.__dataclass_fields__, made.__dataclass_params__
+            type.__setattr__(owner, "_record_shadow", shadow)
+        return shadow[self.index]
+
+
+def field_names(cls: type) -> Tuple[str, ...]:
+    """The field names of a record or dataclass."""
+    if "_RECORD_TYPES" in cls.__dict__:
+        return tuple(cls.__dict__["_RECORD_TYPES"])
+    import dataclasses
+
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+class Record:
+    """Base of records: ``__init__``, repr and == as a dataclass's."""
+
+    _RECORD_TYPES: Optional[Dict[str, str]] = None
+    _RECORD_DEFAULTS: Dict[str, Any] = {}
+    _DEFAULTS: Tuple[Tuple[str, Callable[[], Any]], ...] = ()
+    _RECORD_REQUIRED: Tuple[str, ...] = ()
+    _RECORD_FROZEN = False
+
+    if not TYPE_CHECKING:
+        __dataclass_fields__ = _Lazy(0)
+        __dataclass_params__ = _Lazy(1)
+
+        def __init__(self, *args, **kwargs):
+            cls = type(self)
+            where = cls.__qualname__ + ".__init__()"
+            names = cls._RECORD_DEFAULTS
+            if len(args) > len(names):
+                raise TypeError("%s takes %d positional arguments" % (where, len(names) + 1))
+            for name, value in zip(names, args):
+                if name in kwargs:
+                    raise TypeError("%s got multiple values for argument %r" % (where, name))
+                kwargs[name] = value
+            for name in kwargs:
+                if name not in names:
+                    raise TypeError("%s got an unexpected keyword argument %r" % (where, name))
+            for name in cls._RECORD_REQUIRED:
+                if name not in kwargs:
+                    raise TypeError("%s missing 1 required positional argument: %r" % (where, name))
+            values = self.__dict__
+            values.update(names)
+            values.update(kwargs)
+            for name, factory in cls._DEFAULTS:
+                if name not in kwargs:
+                    values[name] = factory()
+            if hasattr(self, "__post_init__"):
+                self.__post_init__()
+
+    @safe_repr
+    def __repr__(self) -> str:
+        pairs = ("%s=%r" % (name, getattr(self, name)) for name in field_names(type(self)))
+        return "%s(%s)" % (type(self).__qualname__, ", ".join(pairs))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in field_names(type(self)))
+
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+    from dataclasses import field
+else:
+
+    def field(*, default_factory):
+        """A field defaulting to ``default_factory()``."""
+        return (_MISSING, default_factory)
+
+    def record(cls=None, *, repr=True, eq=True, frozen=False):  # noqa: A002
+        """Make a :class:`Record` subclass a record."""
+        if cls is None:
+            return lambda cls: record(cls, frozen=frozen)
+        types, defaults = dict(cls._RECORD_TYPES or ()), dict(cls._RECORD_DEFAULTS)
+        factories = dict(cls._DEFAULTS)
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            value = cls.__dict__.get(name, _MISSING)
+            if type(value) is tuple and value[:1] == (_MISSING,):
+                delattr(cls, name)
+                factories[name], value = value[1], _MISSING
+            types[name], defaults[name] = annotation, value
+        cls._RECORD_TYPES, cls._RECORD_DEFAULTS, cls._DEFAULTS = types, defaults, tuple(factories.items())
+        cls._RECORD_REQUIRED = tuple(n for n, v in defaults.items() if v is _MISSING and n not in factories)
+        if frozen:
+            cls._RECORD_FROZEN = True
+            cls.__hash__ = lambda self: hash(tuple(getattr(self, name) for name in types))
+            cls.__setattr__ = lambda self, name, value: _refuse("assign to", name)
+            cls.__delattr__ = lambda self, name: _refuse("delete", name)
+        return cls
+
+    def _refuse(what, name):
+        import dataclasses
+
+        raise dataclasses.FrozenInstanceError("cannot %s field %r" % (what, name))
+
+
 class WireObject(Record):
     """Base of every result type: parsing from and back to the wire JSON.
 
     ``_NESTED`` lists ``(key, type, is_list)`` for fields that hold other result objects;
-    ``_DEFAULTS`` lists ``(key, factory)`` for fields whose default is not a constant (lists,
-    nested objects), filled in when the server leaves them out.
+    ``_DEFAULTS`` lists ``(key, factory)`` of ``field(default_factory=...)``: set when left out.
     """
 
     _NESTED: Tuple[Tuple[str, Type[WireObject], bool], ...] = ()
-    _DEFAULTS: Tuple[Tuple[str, Callable[[], Any]], ...] = ()
 
     @classmethod
     def from_dict(cls: Type[_T], data: Dict[str, Any]) -> _T:
@@ -86,20 +201,6 @@ class WireObject(Record):
     def to_dict(self) -> Dict[str, Any]:
         """The object as JSON-ready data: every wire field, known or not, nested ones included."""
         return cast(Dict[str, Any], _plain(self))
-
-    # repr and == as dataclasses write them, shared here instead of generated per class: each
-    # generated method costs an exec() at import time (about 85 us apiece on CPython 3.11).
-    @safe_repr
-    def __repr__(self) -> str:
-        fields = ", ".join("%s=%r" % (name, getattr(self, name)) for name in field_names(type(self)))
-        return "%s(%s)" % (type(self).__qualname__, fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in field_names(type(self)))
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq=True
 
     def _json(self) -> Any:
         """What this object becomes inside a request body."""
@@ -227,7 +328,6 @@ class ToolCall(WireObject):
     index: Optional[int] = None
 
     _NESTED = (("function", FunctionCall, False),)
-    _DEFAULTS = (("function", FunctionCall),)
 
 
 @record(repr=False, eq=False)
@@ -249,7 +349,6 @@ class TokenLogprob(WireObject):
     top_logprobs: List[TopLogprob] = field(default_factory=list)
 
     _NESTED = (("top_logprobs", TopLogprob, True),)
-    _DEFAULTS = (("top_logprobs", list),)
 
 
 @record(repr=False, eq=False)
@@ -299,7 +398,6 @@ class Choice(WireObject):
     logprobs: Optional[ChoiceLogprobs] = None
 
     _NESTED = (("message", ChatCompletionMessage, False), ("logprobs", ChoiceLogprobs, False))
-    _DEFAULTS = (("message", ChatCompletionMessage),)
 
 
 @record(repr=False, eq=False)
@@ -399,7 +497,6 @@ class ChatCompletion(WireObject):
     output_files: Optional[List[OutputFile]] = None
 
     _NESTED = (("choices", Choice, True), ("usage", Usage, False), ("output_files", OutputFile, True))
-    _DEFAULTS = (("choices", list),)
 
     @classmethod
     def _parse(cls, data: Dict[str, Any], copy: bool = False) -> ChatCompletion:
@@ -467,7 +564,6 @@ class ChunkChoice(WireObject):
     logprobs: Optional[ChoiceLogprobs] = None
 
     _NESTED = (("delta", ChoiceDelta, False), ("logprobs", ChoiceLogprobs, False))
-    _DEFAULTS = (("delta", ChoiceDelta),)
 
 
 @record(repr=False, eq=False)
@@ -486,7 +582,6 @@ class ChatCompletionChunk(WireObject):
     service_tier: Optional[str] = None
 
     _NESTED = (("choices", ChunkChoice, True), ("usage", Usage, False))
-    _DEFAULTS = (("choices", list),)
 
     @classmethod
     def _parse(cls, data: Dict[str, Any], copy: bool = False) -> ChatCompletionChunk:
@@ -554,7 +649,6 @@ class ModelList(WireObject):
     object: str = "list"
 
     _NESTED = (("data", Model, True),)
-    _DEFAULTS = (("data", list),)
 
     def __iter__(self) -> Iterator[Model]:
         return iter(self.data)
