@@ -6,6 +6,12 @@ xai_lite runs from a layer built by ``python -m xai_lite layer build`` (so with 
 bytecode) and unzipped, with only its ``python/`` folder added to the path; both processes run
 under ``python -I``. Stdlib only.
 
+Both jobs do the TLS work a real call to https://api.x.ai pays, and no more: each imports ``ssl``
+and builds one verified context with ``ssl.create_default_context()`` (as ``bench.py``'s floor
+does). The raw job builds it as an ``http.client.HTTPSConnection`` would need it; the xai_lite job
+builds it and hands it to the client as ``ssl_context=`` (the work ``Client()`` does itself for an
+``https://`` base URL). The request itself goes over plain HTTP to the loopback server.
+
     python benchmarks/coldstart.py [--pairs 21] [--importtime]
 """
 
@@ -27,7 +33,8 @@ BODY = '{"model": "grok-4", "messages": [{"role": "user", "content": "Say hi"}]}
 RAW_JOB = """if 1:
     import sys
     sys.path.insert(0, sys.argv[1])
-    import http.client, json
+    import http.client, json, ssl
+    context = ssl.create_default_context()
     conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=60)
     conn.request("POST", "/v1/chat/completions", body=json.dumps(json.loads(%r)).encode(),
                  headers={"Authorization": "Bearer xai-bench", "Content-Type": "application/json"})
@@ -37,13 +44,14 @@ RAW_JOB = """if 1:
 LITE_JOB = """if 1:
     import sys
     sys.path.insert(0, sys.argv[1])
-    import json, xai_lite
-    client = xai_lite.Client(api_key="xai-bench", base_url="http://127.0.0.1:%%s/v1" %% sys.argv[2])
+    import json, ssl, xai_lite
+    client = xai_lite.Client(api_key="xai-bench", base_url="http://127.0.0.1:%%s/v1" %% sys.argv[2],
+                             ssl_context=ssl.create_default_context())
     r = client.chat.completions.create(**json.loads(%r))
     assert r.choices[0].message.content
 """ % BODY
 RAW, LITE = "raw http.client + json", "xai_lite"
-JOBS = {RAW: RAW_JOB % BODY, LITE: LITE_JOB}  # http.client imports ssl itself, as xai_lite does
+JOBS = {RAW: RAW_JOB % BODY, LITE: LITE_JOB}
 BASE = "python -I -c pass"
 
 

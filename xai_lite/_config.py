@@ -9,10 +9,15 @@ from __future__ import annotations
 import enum
 import math
 import re
-from dataclasses import dataclass
-from typing import Mapping, Union
+from typing import TYPE_CHECKING, Mapping, Union
 
 from .errors import InvalidArgumentError
+from .types import Record
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+else:
+    from .types import record
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -99,8 +104,8 @@ class Unset(enum.Enum):
 UNSET = Unset.UNSET
 
 
-@dataclass(frozen=True)
-class Timeout:
+@record(frozen=True)
+class Timeout(Record):
     """Time limits for one call, in seconds; ``None`` disables a limit.
 
     ``connect`` bounds connecting (TCP, TLS, a proxy's answer to CONNECT), ``read`` the silence

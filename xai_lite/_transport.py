@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import http.client
 import io
-import logging
 import select
 import socket
 import ssl
+import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -44,7 +44,7 @@ _DRAIN_LIMIT = 65536  # bytes read (and dropped) after a stream's end to keep it
 _DRAIN_WAIT = 0.5  # seconds (wall clock) the drain after a stream's terminator may take; else closed
 
 monotonic = time.monotonic
-_log = logging.getLogger(__name__.rpartition(".")[0] + ".reliability")  # where every replay decision is logged
+_LOGGER = __name__.rpartition(".")[0] + ".reliability"  # where every replay decision is logged
 
 
 class Origin:
@@ -548,8 +548,10 @@ class HTTPTransport:
             guard.stage = "response"
             response = conn.getresponse()
         if reused and guard.exc_type is not None and _may_replay(guard.stage, guard.exc_type, request):
-            if _log.isEnabledFor(logging.DEBUG):
-                _log.debug(
+            logging: Any = sys.modules.get("logging")  # None: nothing enabled DEBUG
+            log = logging.getLogger(_LOGGER) if logging is not None else None
+            if log is not None and log.isEnabledFor(logging.DEBUG):
+                log.debug(
                     "%s %s: the kept-alive connection to %s:%d was closed at reuse; replaying on a new one",
                     request.method, request.path.split("?", 1)[0], conn.host, conn.port,
                     extra={"event": "connection_replayed", "attempt": 1, "reason": guard.stage},

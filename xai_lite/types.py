@@ -15,9 +15,7 @@ instance's ``__dict__`` and only the nested objects are converted.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union, cast
 
 from ._repr import safe_repr
 
@@ -51,16 +49,133 @@ TICKS_PER_USD = 10_000_000_000  # xAI bills in ticks: 1 USD = 10^10 ticks (refer
 _new = object.__new__
 
 
-class WireObject:
+# Records: @dataclass without exec() or importing it; dataclass metadata made on first use.
+
+_MISSING: Any = object()
+
+
+class _Lazy:
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __get__(self, obj: object, owner: Any) -> Any:
+        if owner._RECORD_TYPES is None:
+            raise AttributeError
+        shadow = owner.__dict__.get("_record_shadow")
+        if shadow is None:
+            import dataclasses
+
+            space = {n: v for n, v in owner._RECORD_DEFAULTS.items() if v is not _MISSING}
+            space.update((n, dataclasses.field(default_factory=make)) for n, make in owner._DEFAULTS)
+            space.update(__annotations__=owner._RECORD_TYPES, __module__=owner.__module__)
+            made: Any = dataclasses.dataclass(frozen=owner._RECORD_FROZEN)(type(owner.__name__, (), space))
+            shadow = made.__dataclass_fields__, made.__dataclass_params__
+            type.__setattr__(owner, "_record_shadow", shadow)
+        return shadow[self.index]
+
+
+def field_names(cls: type) -> Tuple[str, ...]:
+    """The field names of a record or dataclass."""
+    if "_RECORD_TYPES" in cls.__dict__:
+        return tuple(cls.__dict__["_RECORD_TYPES"])
+    import dataclasses
+
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+class Record:
+    """Base of records: ``__init__``, repr and == as a dataclass's."""
+
+    _RECORD_TYPES: Optional[Dict[str, str]] = None
+    _RECORD_DEFAULTS: Dict[str, Any] = {}
+    _DEFAULTS: Tuple[Tuple[str, Callable[[], Any]], ...] = ()
+    _RECORD_REQUIRED: Tuple[str, ...] = ()
+    _RECORD_FROZEN = False
+
+    if not TYPE_CHECKING:
+        __dataclass_fields__ = _Lazy(0)
+        __dataclass_params__ = _Lazy(1)
+
+        def __init__(self, *args, **kwargs):
+            cls = type(self)
+            where = cls.__qualname__ + ".__init__()"
+            names = cls._RECORD_DEFAULTS
+            if len(args) > len(names):
+                raise TypeError("%s takes %d positional arguments" % (where, len(names) + 1))
+            for name, value in zip(names, args):
+                if name in kwargs:
+                    raise TypeError("%s got multiple values for argument %r" % (where, name))
+                kwargs[name] = value
+            for name in kwargs:
+                if name not in names:
+                    raise TypeError("%s got an unexpected keyword argument %r" % (where, name))
+            for name in cls._RECORD_REQUIRED:
+                if name not in kwargs:
+                    raise TypeError("%s missing 1 required positional argument: %r" % (where, name))
+            values = self.__dict__
+            values.update(names)
+            values.update(kwargs)
+            for name, factory in cls._DEFAULTS:
+                if name not in kwargs:
+                    values[name] = factory()
+            if hasattr(self, "__post_init__"):
+                self.__post_init__()
+
+    @safe_repr
+    def __repr__(self) -> str:
+        pairs = ("%s=%r" % (name, getattr(self, name)) for name in field_names(type(self)))
+        return "%s(%s)" % (type(self).__qualname__, ", ".join(pairs))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in field_names(type(self)))
+
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+    from dataclasses import field
+else:
+
+    def field(*, default_factory):
+        """A field defaulting to ``default_factory()``."""
+        return (_MISSING, default_factory)
+
+    def record(cls=None, *, repr=True, eq=True, frozen=False):  # noqa: A002
+        """Make a :class:`Record` subclass a record."""
+        if cls is None:
+            return lambda cls: record(cls, frozen=frozen)
+        types, defaults = dict(cls._RECORD_TYPES or ()), dict(cls._RECORD_DEFAULTS)
+        factories = dict(cls._DEFAULTS)
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            value = cls.__dict__.get(name, _MISSING)
+            if type(value) is tuple and value[:1] == (_MISSING,):
+                delattr(cls, name)
+                factories[name], value = value[1], _MISSING
+            types[name], defaults[name] = annotation, value
+        cls._RECORD_TYPES, cls._RECORD_DEFAULTS, cls._DEFAULTS = types, defaults, tuple(factories.items())
+        cls._RECORD_REQUIRED = tuple(n for n, v in defaults.items() if v is _MISSING and n not in factories)
+        if frozen:
+            cls._RECORD_FROZEN = True
+            cls.__hash__ = lambda self: hash(tuple(getattr(self, name) for name in types))
+            cls.__setattr__ = lambda self, name, value: _refuse("assign to", name)
+            cls.__delattr__ = lambda self, name: _refuse("delete", name)
+        return cls
+
+    def _refuse(what, name):
+        import dataclasses
+
+        raise dataclasses.FrozenInstanceError("cannot %s field %r" % (what, name))
+
+
+class WireObject(Record):
     """Base of every result type: parsing from and back to the wire JSON.
 
     ``_NESTED`` lists ``(key, type, is_list)`` for fields that hold other result objects;
-    ``_DEFAULTS`` lists ``(key, factory)`` for fields whose default is not a constant (lists,
-    nested objects), filled in when the server leaves them out.
+    ``_DEFAULTS`` lists ``(key, factory)`` of ``field(default_factory=...)``: set when left out.
     """
 
     _NESTED: Tuple[Tuple[str, Type[WireObject], bool], ...] = ()
-    _DEFAULTS: Tuple[Tuple[str, Callable[[], Any]], ...] = ()
 
     @classmethod
     def from_dict(cls: Type[_T], data: Dict[str, Any]) -> _T:
@@ -87,27 +202,9 @@ class WireObject:
         """The object as JSON-ready data: every wire field, known or not, nested ones included."""
         return cast(Dict[str, Any], _plain(self))
 
-    # repr and == as dataclasses write them, shared here instead of generated per class: each
-    # generated method costs an exec() at import time (about 85 us apiece on CPython 3.11).
-    @safe_repr
-    def __repr__(self) -> str:
-        fields = ", ".join("%s=%r" % (f.name, getattr(self, f.name)) for f in _fields(self))
-        return "%s(%s)" % (type(self).__qualname__, fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, f.name) == getattr(other, f.name) for f in _fields(self))
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq=True
-
     def _json(self) -> Any:
         """What this object becomes inside a request body."""
         return self.to_dict()
-
-
-def _fields(obj: Any) -> Tuple[dataclasses.Field[Any], ...]:
-    return dataclasses.fields(obj)
 
 
 _CONTAINERS = (WireObject, list, dict)
@@ -156,7 +253,7 @@ def _shell(value: Any) -> Any:
 # Requests
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Message(WireObject):
     """A chat message to send. Build one with :meth:`system`, :meth:`user`, :meth:`assistant`
     or :meth:`tool`, or pass plain dicts: both work in ``messages=[...]``.
@@ -202,17 +299,17 @@ class Message(WireObject):
 
     def to_dict(self) -> Dict[str, Any]:
         """The message as the API expects it: fields that are ``None`` are left out."""
-        return {f.name: _plain(getattr(self, f.name)) for f in _MESSAGE_FIELDS if getattr(self, f.name) is not None}
+        return {name: _plain(getattr(self, name)) for name in _MESSAGE_FIELDS if getattr(self, name) is not None}
 
 
-_MESSAGE_FIELDS = dataclasses.fields(Message)
+_MESSAGE_FIELDS = field_names(Message)
 
 
 # ---------------------------------------------------------------------------------------------
 # Chat completions
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class FunctionCall(WireObject):
     """The function a tool call asks for: its name and its arguments as a JSON string."""
 
@@ -220,7 +317,7 @@ class FunctionCall(WireObject):
     arguments: str = ""
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ToolCall(WireObject):
     """A tool call in an assistant message. Only ``type == "function"`` calls are for the
     caller to run; xAI may also report its own server-side tool calls here."""
@@ -231,10 +328,9 @@ class ToolCall(WireObject):
     index: Optional[int] = None
 
     _NESTED = (("function", FunctionCall, False),)
-    _DEFAULTS = (("function", FunctionCall),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class TopLogprob(WireObject):
     """One alternative token with its log probability."""
 
@@ -243,7 +339,7 @@ class TopLogprob(WireObject):
     bytes: Optional[List[int]] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class TokenLogprob(WireObject):
     """A sampled token, its log probability and the most likely alternatives."""
 
@@ -253,10 +349,9 @@ class TokenLogprob(WireObject):
     top_logprobs: List[TopLogprob] = field(default_factory=list)
 
     _NESTED = (("top_logprobs", TopLogprob, True),)
-    _DEFAULTS = (("top_logprobs", list),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceLogprobs(WireObject):
     """Log probabilities of a choice's content tokens (when ``logprobs=True`` was asked)."""
 
@@ -265,7 +360,7 @@ class ChoiceLogprobs(WireObject):
     _NESTED = (("content", TokenLogprob, True),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChatCompletionMessage(WireObject):
     """The assistant's reply. ``content`` is ``""`` (not ``None``) next to tool calls on xAI;
     ``reasoning_content`` is the reasoning trace where the model returns one."""
@@ -293,7 +388,7 @@ class ChatCompletionMessage(WireObject):
         return data
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Choice(WireObject):
     """One answer of a completion (``n`` > 1 asks for several)."""
 
@@ -303,10 +398,9 @@ class Choice(WireObject):
     logprobs: Optional[ChoiceLogprobs] = None
 
     _NESTED = (("message", ChatCompletionMessage, False), ("logprobs", ChoiceLogprobs, False))
-    _DEFAULTS = (("message", ChatCompletionMessage),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class PromptTokensDetails(WireObject):
     """What the prompt tokens were; ``cached_tokens`` is part of ``text_tokens``."""
 
@@ -316,7 +410,7 @@ class PromptTokensDetails(WireObject):
     cached_tokens: Optional[int] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class CompletionTokensDetails(WireObject):
     """What the completion tokens were; ``reasoning_tokens`` are not in ``completion_tokens``."""
 
@@ -326,7 +420,7 @@ class CompletionTokensDetails(WireObject):
     rejected_prediction_tokens: Optional[int] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ServerSideToolUsageDetails(WireObject):
     """How often each of xAI's server-side tools ran (they are billed per call)."""
 
@@ -341,7 +435,7 @@ class ServerSideToolUsageDetails(WireObject):
     image_generation_calls: Optional[int] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Usage(WireObject):
     """Token counts and cost of a chat completion.
 
@@ -378,7 +472,7 @@ class Usage(WireObject):
         return (details.reasoning_tokens or 0) if details is not None else 0
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class OutputFile(WireObject):
     """A file the server-side code interpreter produced."""
 
@@ -386,7 +480,7 @@ class OutputFile(WireObject):
     name: Optional[str] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChatCompletion(WireObject):
     """A whole (non-streaming) chat completion. :attr:`request_id` is the server's
     ``x-request-id`` for this call, handy in a support ticket."""
@@ -403,7 +497,6 @@ class ChatCompletion(WireObject):
     output_files: Optional[List[OutputFile]] = None
 
     _NESTED = (("choices", Choice, True), ("usage", Usage, False), ("output_files", OutputFile, True))
-    _DEFAULTS = (("choices", list),)
 
     @classmethod
     def _parse(cls, data: Dict[str, Any], copy: bool = False) -> ChatCompletion:
@@ -427,7 +520,7 @@ def _choices_listed(obj: _T) -> _T:
 # Streaming chunks
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceDeltaFunction(WireObject):
     """A piece of a streamed function call: the name comes first, ``arguments`` may come in
     pieces to be concatenated (xAI sends each call whole, in one piece)."""
@@ -436,7 +529,7 @@ class ChoiceDeltaFunction(WireObject):
     arguments: Optional[str] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceDeltaToolCall(WireObject):
     """A piece of a streamed tool call; pieces with the same ``index`` belong together."""
 
@@ -448,7 +541,7 @@ class ChoiceDeltaToolCall(WireObject):
     _NESTED = (("function", ChoiceDeltaFunction, False),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChoiceDelta(WireObject):
     """What one chunk adds to a choice."""
 
@@ -461,7 +554,7 @@ class ChoiceDelta(WireObject):
     _NESTED = (("tool_calls", ChoiceDeltaToolCall, True),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChunkChoice(WireObject):
     """One choice in a stream chunk."""
 
@@ -471,10 +564,9 @@ class ChunkChoice(WireObject):
     logprobs: Optional[ChoiceLogprobs] = None
 
     _NESTED = (("delta", ChoiceDelta, False), ("logprobs", ChoiceLogprobs, False))
-    _DEFAULTS = (("delta", ChoiceDelta),)
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ChatCompletionChunk(WireObject):
     """One chunk of a streamed completion. The last chunk of a stream asked for with
     ``stream_options={"include_usage": True}`` has ``choices == []`` and carries ``usage``."""
@@ -490,7 +582,6 @@ class ChatCompletionChunk(WireObject):
     service_tier: Optional[str] = None
 
     _NESTED = (("choices", ChunkChoice, True), ("usage", Usage, False))
-    _DEFAULTS = (("choices", list),)
 
     @classmethod
     def _parse(cls, data: Dict[str, Any], copy: bool = False) -> ChatCompletionChunk:
@@ -531,7 +622,7 @@ class ChatCompletionChunk(WireObject):
 # Models
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class Model(WireObject):
     """A model the key can use. Prices are in USD cents per 100 million tokens (divide by
     10,000 for USD per million tokens), as ``/v1/models`` reports them."""
@@ -550,7 +641,7 @@ class Model(WireObject):
     capabilities: Optional[Dict[str, Any]] = None
 
 
-@dataclass(repr=False, eq=False)
+@record(repr=False, eq=False)
 class ModelList(WireObject):
     """The models of ``client.models.list()``: iterate it, or read ``data``."""
 
@@ -558,7 +649,6 @@ class ModelList(WireObject):
     object: str = "list"
 
     _NESTED = (("data", Model, True),)
-    _DEFAULTS = (("data", list),)
 
     def __iter__(self) -> Iterator[Model]:
         return iter(self.data)
