@@ -45,51 +45,23 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.x.ai/v1"
 
-# Timeouts, in seconds.
-# connect: 5 s, as openai and anthropic use; a TCP+TLS handshake to a CDN edge takes well under 1 s.
+# Defaults; README.md ("Defaults and why") gives the reason for each. Seconds:
 DEFAULT_CONNECT_TIMEOUT = 5.0
-# read: the longest silence allowed between two reads. A non-streaming call to a reasoning model
-# sends nothing until the whole answer is ready, which takes minutes on long outputs, so this is
-# openai's 600 s rather than xai-sdk-ts's 60 s idle timer (which that SDK applies to streams).
-DEFAULT_READ_TIMEOUT = 600.0
-# total: the whole call, retries and stream included. Per-read timeouts alone let a server that
-# trickles one byte at a time hold a call for hours (reliability.md M4); 1,620 s (27 min) is the
-# deadline of xAI's own Python SDK, long enough for 128k output tokens at ~100 tokens/s.
-DEFAULT_TOTAL_TIMEOUT = 1620.0
-
-# Sizes, in bytes.
-# A successful JSON body: 32 MiB, xai-sdk-ts's default; the largest real bodies are base64 images.
+DEFAULT_READ_TIMEOUT = 600.0  # a reasoning model sends nothing until its whole answer is ready
+DEFAULT_TOTAL_TIMEOUT = 1620.0  # xAI's Python SDK's deadline; per-read limits alone allow trickles
+# Bytes:
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-# An error body: 1 MiB, as xai-sdk-ts; no real error message comes near it.
 DEFAULT_MAX_ERROR_BYTES = 1024 * 1024
-# Endpoints that carry little get caps of their own, never above max_response_bytes:
-# the models list, 4 MiB: xAI's lists about 20 models in ~10 KB, and aggregators listing hundreds
-# of models with descriptions and prices send about 1 MB;
-MAX_LIST_BYTES = 4 * 1024 * 1024
-# one model, a deletion receipt or the id of a deferred request, 1 MiB (an error body's cap):
-# each is under 2 KB.
-MAX_SMALL_BYTES = 1024 * 1024
-# Parsed JSON costs far more than its text: an object or array takes 70 to 420 bytes once parsed
-# and wrapped (an empty choice gets a message object), from as little as 3 bytes of text ("{},"),
-# so 32 MiB of "{}," made 1.5 to 4 GiB. A JSON body may hold one object or array per 32 bytes of
-# its endpoint's size cap (1 Mi for 32 MiB), which bounds what reading it takes to about 15x the
-# cap. Real bodies stay under it: the densest, logprobs, use one per ~26 bytes, so only a
-# logprobs body past ~80 % of its cap needs a larger max_response_bytes.
+MAX_LIST_BYTES = 4 * 1024 * 1024  # the models list (aggregators send ~1 MB)
+MAX_SMALL_BYTES = 1024 * 1024  # one model, a deletion receipt, a deferred request id
+# One JSON object or array per 32 bytes of a body's cap: parsed, one costs 70-420 bytes from 3 of
+# text ("{},"), so this bounds reading a body to ~15x its cap (logprobs, the densest, use ~26).
 JSON_BYTES_PER_CONTAINER = 32
-# One SSE line or event: 32 Mi characters. A Responses stream's final event repeats the whole
-# response, which may hold generated images (reliability.md L5).
-DEFAULT_MAX_EVENT_CHARS = 32 * 1024 * 1024
-# A JSON request body: 50 MiB, the largest upload xAI documents (Files API); a chat request with
-# a few 20 MiB images as base64 data URLs stays under it.
+DEFAULT_MAX_EVENT_CHARS = 32 * 1024 * 1024  # one SSE line or event
 DEFAULT_MAX_REQUEST_BYTES = 50 * 1024 * 1024
-
-# The largest value of any number setting: 10**6 (as seconds, 11.6 days; as a count or a rate per
-# second, a million). Far past anything useful, and far below where the stdlib breaks: socket
-# timeouts raise OverflowError above about 9.2e9 s, threading waits above TIMEOUT_MAX (49.7
-# days on Windows), and float() of an int above about 1.8e308.
+# The largest number setting: far past use, below where the stdlib overflows (settimeout ~9.2e9 s).
 MAX_SETTING = 1_000_000
-# The largest max_response_bytes: 4 GiB, past any JSON body a client should hold in memory.
-MAX_BODY_BYTES = 1 << 32
+MAX_BODY_BYTES = 1 << 32  # the largest max_response_bytes
 
 
 class Unset(enum.Enum):

@@ -315,8 +315,7 @@ def _size(n: int) -> str:
 def _run(
     args: List[str], timeout: float, env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None
 ) -> Tuple[int, str]:
-    """Run a command (in ``cwd``, with ``env`` added to the environment); return its exit status
-    and its output (stdout then stderr)."""
+    """Run a command (in ``cwd``, ``env`` added); return its status and stdout + stderr."""
     try:
         proc = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=timeout, env=dict(os.environ, **env) if env else None, cwd=cwd)
@@ -412,9 +411,7 @@ def build_layer(out: str, *, python: str, platform: str, extras: Sequence[str] =
         _copy_package(os.path.join(site, FOLDER))
         installed = _install_extras(site, extras, python, platform) if extras else []
         if compiler is not None:
-            # A fixed hash seed, or frozenset constants marshal in another order each build: so -s -S,
-            # not -I (which ignores PYTHONHASHSEED), run from the layer's folder, which holds only
-            # the package (-c puts the working directory on sys.path).
+            # A fixed hash seed orders frozenset constants (-I would ignore it); cwd holds only the package.
             code, output = _run([compiler, "-s", "-S", "-c", _COMPILE, site, LAYER_SITE], 600,
                                 {"PYTHONHASHSEED": "0"}, cwd=site)
             if code:
