@@ -55,7 +55,7 @@ DEFAULT_MAX_ERROR_BYTES = 1024 * 1024
 MAX_LIST_BYTES = 4 * 1024 * 1024  # the models list (aggregators send ~1 MB)
 MAX_SMALL_BYTES = 1024 * 1024  # one model, a deletion receipt, a deferred request id
 # One JSON object or array per 32 bytes of a body's cap: parsed, one costs 70-420 bytes from 3 of
-# text ("{},"), so this bounds reading a body to ~15x its cap (logprobs, the densest, use ~26).
+# text ("{},"), so this bounds reading a body to ~20x its cap (logprobs, the densest, use ~26).
 JSON_BYTES_PER_CONTAINER = 32
 DEFAULT_MAX_EVENT_CHARS = 32 * 1024 * 1024  # one SSE line or event
 DEFAULT_MAX_REQUEST_BYTES = 50 * 1024 * 1024
